@@ -1,0 +1,223 @@
+//! Detections: pure functions from the normalised events to evidence-linked findings.
+//!
+//! Each behaviour family has its own module; each detection is a [`Rule`] — id, title,
+//! severity, ATT&CK ids, tactic and a function — listed in its module's `RULES`. The runner
+//! computes the many-event aggregates once (with polars, in [`crate::frame`], *before* any rayon
+//! work, since polars has its own pool), then runs every rule in parallel on rayon and sorts the
+//! findings into a stable order. Rules read the events through [`Ctx`], which indexes them by
+//! operation so each rule touches only the records it is about.
+
+pub mod alerts;
+pub mod auth_methods;
+pub mod consent;
+pub mod delegation;
+pub mod finding;
+pub mod forwarding;
+pub mod inbox_rules;
+pub mod mail_access;
+pub mod sending;
+pub mod signins;
+pub mod tampering;
+pub mod tenant;
+#[cfg(test)]
+pub mod testkit;
+
+pub use finding::{Evidence, Finding, Rule, Severity, Tactic};
+pub use tenant::Tenant;
+
+use crate::event::{Bag, Event, Interner, SourceKind, Sym};
+use crate::frame::Aggregates;
+use crate::ingest::FileReport;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// Entra/UAL error codes that mean the *credential* was wrong (or the account locked for it).
+/// Only these count towards spraying and guessing: MFA prompts (50074/50076), "keep me signed
+/// in" interrupts (50140), Conditional Access blocks (53003) and the like do not.
+pub const CREDENTIAL_FAILURE_CODES: &[u32] = &[50126, 50053, 50056, 50034, 50064];
+
+/// What every rule reads.
+pub struct Ctx<'a> {
+    /// The string table.
+    pub interner: &'a Interner,
+    /// All events, sorted by [`Event::time_key`].
+    pub events: &'a [Event],
+    /// The input files (for evidence paths).
+    pub files: &'a [FileReport],
+    /// Own domains.
+    pub tenant: &'a Tenant,
+    /// Many-event aggregates computed up front.
+    pub agg: &'a Aggregates,
+    by_op: HashMap<String, Vec<u32>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Indexes `events` (which must be sorted by time key) by lower-cased operation.
+    pub fn new(
+        interner: &'a Interner,
+        events: &'a [Event],
+        files: &'a [FileReport],
+        tenant: &'a Tenant,
+        agg: &'a Aggregates,
+    ) -> Self {
+        let mut by_sym: HashMap<Sym, Vec<u32>> = HashMap::new();
+        for (i, e) in events.iter().enumerate() {
+            by_sym.entry(e.operation).or_default().push(i as u32);
+        }
+        let mut by_op: HashMap<String, Vec<u32>> = HashMap::new();
+        for (sym, idx) in by_sym {
+            let key = interner.resolve(sym).to_ascii_lowercase();
+            let slot = by_op.entry(key).or_default();
+            slot.extend(idx);
+            slot.sort_unstable();
+        }
+        Ctx {
+            interner,
+            events,
+            files,
+            tenant,
+            agg,
+            by_op,
+        }
+    }
+
+    /// The string behind a symbol.
+    pub fn s(&self, sym: Sym) -> &'a str {
+        self.interner.resolve(sym)
+    }
+
+    /// Event by index.
+    pub fn ev(&self, i: u32) -> &'a Event {
+        &self.events[i as usize]
+    }
+
+    /// Indices (time order) of events whose normalised operation is `op` (ASCII case-insensitive).
+    pub fn op(&self, op: &str) -> &[u32] {
+        self.by_op
+            .get(&op.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Indices (time order) of events with any of `ops`.
+    pub fn ops(&self, ops: &[&str]) -> Vec<u32> {
+        let mut v: Vec<u32> = ops
+            .iter()
+            .flat_map(|o| self.op(o).iter().copied())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// First value of `name` in `bag` (ASCII case-insensitive).
+    pub fn prop(&self, e: &'a Event, bag: Bag, name: &str) -> Option<&'a str> {
+        e.prop(self.interner, bag, name)
+    }
+
+    /// A cmdlet parameter.
+    pub fn param(&self, e: &'a Event, name: &str) -> Option<&'a str> {
+        self.prop(e, Bag::Parameters, name)
+    }
+
+    /// The account an event is about: the affected mailbox, else the actor.
+    pub fn account(&self, e: &Event) -> &'a str {
+        if e.mailbox.is_empty() {
+            self.s(e.actor_key)
+        } else {
+            self.s(e.mailbox)
+        }
+    }
+
+    /// True for a sign-in record from any source (Entra log or UAL UserLoggedIn/UserLoginFailed).
+    pub fn is_signin(&self, e: &Event) -> bool {
+        is_signin(e, self.interner)
+    }
+
+    /// True for a failed sign-in whose error means a wrong credential.
+    pub fn is_credential_failure(&self, e: &Event) -> bool {
+        is_credential_failure(e, self.interner)
+    }
+
+    /// True for actions by the service itself (provisioning noise): `NT AUTHORITY\SYSTEM (…)`,
+    /// `S-1-5-18`, Exchange service hosts, empty actors.
+    pub fn is_system_actor(&self, e: &Event) -> bool {
+        let a = self.s(e.actor_key);
+        a.is_empty()
+            || a.starts_with("nt authority\\")
+            || a == "s-1-5-18"
+            || a.contains("microsoft.exchange.")
+            || a.starts_with("servicehost")
+    }
+
+    /// The evidence entry for an event.
+    pub fn evidence(&self, e: &Event) -> Evidence {
+        Evidence {
+            file: self
+                .files
+                .get(e.file as usize)
+                .map(|f| f.path.clone())
+                .unwrap_or_default(),
+            line: e.line,
+            record_id: self.s(e.record_id).to_string(),
+            time: e.time,
+            operation: self.s(e.operation_raw).to_string(),
+        }
+    }
+}
+
+/// True for a sign-in record from any source (Entra log or UAL UserLoggedIn/UserLoginFailed).
+pub fn is_signin(e: &Event, interner: &Interner) -> bool {
+    e.source == SourceKind::Signin
+        || (e.source == SourceKind::Ual
+            && matches!(
+                interner.resolve(e.operation),
+                "UserLoggedIn" | "UserLoginFailed"
+            ))
+}
+
+/// True for a failed sign-in whose error means a wrong credential (see
+/// [`CREDENTIAL_FAILURE_CODES`]); MFA prompts, interrupts and policy blocks are not.
+pub fn is_credential_failure(e: &Event, interner: &Interner) -> bool {
+    is_signin(e, interner)
+        && e.outcome == crate::event::Outcome::Failure
+        && match e.error_code {
+            Some(code) => CREDENTIAL_FAILURE_CODES.contains(&code),
+            None => matches!(
+                interner.resolve(e.error_text),
+                "InvalidUserNameOrPassword" | "IdsLocked"
+            ),
+        }
+}
+
+/// Every rule, in a fixed order.
+pub fn registry() -> Vec<&'static Rule> {
+    let families: &[&'static [Rule]] = &[
+        forwarding::RULES,
+        inbox_rules::RULES,
+        sending::RULES,
+        mail_access::RULES,
+        delegation::RULES,
+        auth_methods::RULES,
+        signins::RULES,
+        consent::RULES,
+        tampering::RULES,
+        alerts::RULES,
+    ];
+    families.iter().flat_map(|f| f.iter()).collect()
+}
+
+/// Runs every rule in parallel and returns the findings, finalised and in a stable order
+/// (first seen, rule, account, id).
+pub fn run(ctx: &Ctx<'_>, rules: &[&'static Rule]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = rules
+        .par_iter()
+        .flat_map_iter(|rule| (rule.run)(ctx, rule))
+        .collect();
+    findings.par_iter_mut().for_each(|f| f.finalize(ctx));
+    findings.retain(|f| !f.evidence.is_empty());
+    findings.sort_by(|a, b| {
+        (a.first_seen, a.rule, &a.account, &a.id).cmp(&(b.first_seen, b.rule, &b.account, &b.id))
+    });
+    findings.dedup_by(|a, b| a.id == b.id);
+    findings
+}

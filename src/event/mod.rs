@@ -1,0 +1,264 @@
+//! The one normalised event model every analysis reads.
+//!
+//! Every export shape (UAL CSV/JSON, mailbox audit, message trace, Entra sign-ins) becomes a
+//! stream of [`Event`]s. The struct is deliberately small: the columns every analysis groups or
+//! joins on are interned [`Sym`]s, the time is eight bytes, and everything operation-specific
+//! (cmdlet parameters, folder items, modified properties) lives behind one optional box,
+//! [`Details`], so records that no detection looks at cost little. See `docs/event-model.md`.
+
+pub mod intern;
+pub mod ip;
+pub mod time;
+pub mod timestamp;
+
+pub use intern::{Interner, Sym};
+pub use timestamp::Timestamp;
+
+use serde::Serialize;
+
+/// Which family of export an event came from. Dedupe keys are scoped by family, so a UAL
+/// record read from a CSV and from a JSON export is kept once.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Unified Audit Log (any shape).
+    #[default]
+    Ual,
+    /// `Search-MailboxAuditLog` export.
+    MailboxAudit,
+    /// Message trace (cmdlet CSV, reporting JSON, historical-search report).
+    MessageTrace,
+    /// Entra ID sign-in log (portal CSV/JSON, Graph, diagnostic settings).
+    Signin,
+}
+
+impl SourceKind {
+    /// The stable name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Ual => "ual",
+            SourceKind::MailboxAudit => "mailbox-audit",
+            SourceKind::MessageTrace => "message-trace",
+            SourceKind::Signin => "signin",
+        }
+    }
+}
+
+/// Whether the action succeeded. Sign-ins are judged on their error code, never on
+/// `ResultStatus` (a `UserLoginFailed` record says `ResultStatus: Success`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The record does not say.
+    #[default]
+    Unknown,
+    /// Succeeded (including partially).
+    Success,
+    /// Failed.
+    Failure,
+}
+
+/// Bit flags about how an event was read.
+pub mod flags {
+    /// The time came from a culture-formatted wrapper date whose day and month could be
+    /// swapped (both ≤ 12); it was read month-first.
+    pub const TIME_AMBIGUOUS: u8 = 1;
+    /// The time came from a wrapper column, not from the record's own timestamp.
+    pub const TIME_FROM_WRAPPER: u8 = 2;
+    /// The sign-in was interactive (Entra `isInteractive`, interactive CSV).
+    pub const INTERACTIVE: u8 = 4;
+    /// The sign-in was explicitly non-interactive.
+    pub const NON_INTERACTIVE: u8 = 8;
+}
+
+/// Index of an input file in the ingest's file table.
+pub type FileId = u32;
+
+/// One normalised record.
+#[derive(Clone, Debug, Default)]
+pub struct Event {
+    /// When it happened, UTC.
+    pub time: Timestamp,
+    /// Export family.
+    pub source: SourceKind,
+    /// [`flags`] bits.
+    pub flags: u8,
+    /// Success or failure.
+    pub outcome: Outcome,
+    /// UAL RecordType number (`None` when the source has none or it was unknown).
+    pub record_type: Option<u16>,
+    /// Numeric error code (`ErrorNumber`, `status.errorCode`, `Sign-in error code`), 0 = success.
+    pub error_code: Option<u32>,
+    /// Error name or failure reason (`LogonError`, `failureReason`, message-trace status).
+    pub error_text: Sym,
+    /// `Workload` (Exchange, AzureActiveDirectory, …) or a fixed name for non-UAL sources.
+    pub workload: Sym,
+    /// The operation as written (`Update user.`, `New-InboxRule`, `MailItemsAccessed`).
+    pub operation_raw: Sym,
+    /// The operation normalised: trimmed, no trailing period (`Update user`). Detections match on this.
+    pub operation: Sym,
+    /// Who acted, as written (for display).
+    pub actor: Sym,
+    /// Who acted, lower-cased (for joining).
+    pub actor_key: Sym,
+    /// The mailbox or account acted upon, lower-cased (`MailboxOwnerUPN`, recipient, sign-in user).
+    pub mailbox: Sym,
+    /// Client IP, normalised (no port, brackets or `::ffff:`; hostnames kept).
+    pub ip: Sym,
+    /// User agent or Exchange `ClientInfoString`.
+    pub user_agent: Sym,
+    /// Client application id (AppId, ApplicationId, appId).
+    pub app_id: Sym,
+    /// Session id (UAL `SessionId`, `AppAccessContext.AADSessionId`, `DeviceProperties.SessionId`, sign-in `sessionId`).
+    pub session_id: Sym,
+    /// Unique token id (`AppAccessContext.UniqueTokenId`, `uniqueTokenIdentifier`).
+    pub token_id: Sym,
+    /// The object acted on: rule name, folder, subject, InternetMessageId, target.
+    pub object: Sym,
+    /// The record's own identity (UAL `Id`, message-trace id + recipient, sign-in id); the dedupe key.
+    pub record_id: Sym,
+    /// Input file (index into the ingest's file table).
+    pub file: FileId,
+    /// 1-based line where the record starts (CSV, NDJSON) or record index (JSON arrays).
+    pub line: u64,
+    /// Operation-specific specifics; `None` when there are none.
+    pub details: Option<Box<Details>>,
+}
+
+/// Which Name/Value bag (or other part of the record) a [`Prop`] came from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub enum Bag {
+    /// Exchange cmdlet `Parameters`.
+    Parameters,
+    /// `ExtendedProperties`.
+    ExtendedProperties,
+    /// `DeviceProperties`.
+    DeviceProperties,
+    /// `OperationProperties`.
+    OperationProperties,
+    /// `ModifiedProperties` (`value` is NewValue, `old` is OldValue).
+    ModifiedProperties,
+    /// Any other scalar field of the record worth keeping (LogonType, ClientAppId, status…).
+    Field,
+}
+
+/// One flattened Name/Value entry. Order is kept and names may repeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prop {
+    /// Which bag.
+    pub bag: Bag,
+    /// The entry's name as written.
+    pub name: Sym,
+    /// The value (NewValue for ModifiedProperties); empty when the record had none.
+    pub value: Box<str>,
+    /// OldValue for ModifiedProperties.
+    pub old: Option<Box<str>>,
+}
+
+/// A mail item or folder an operation touched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailItem {
+    /// Folder path (`\Inbox`, `\Sent Items`).
+    pub folder: Option<Box<str>>,
+    /// RFC 5322 Message-ID, with angle brackets as written.
+    pub internet_message_id: Option<Box<str>>,
+    /// Subject line (attacker-controlled text).
+    pub subject: Option<Box<str>>,
+    /// Size in bytes when given.
+    pub size: Option<u64>,
+}
+
+/// The specifics of an event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
+    /// Flattened Name/Value bags and kept scalar fields.
+    pub props: Vec<Prop>,
+    /// Items and folders touched (Item, AffectedItems, Folders[].FolderItems, message-trace message).
+    pub items: Vec<MailItem>,
+    /// Destination folder of a move/copy.
+    pub dest_folder: Option<Box<str>>,
+    /// Sender address (message trace, Send).
+    pub sender: Option<Box<str>>,
+    /// Recipient addresses (message trace).
+    pub recipients: Vec<Box<str>>,
+}
+
+impl Details {
+    /// The first value of `name` in `bag`, compared without regard to ASCII case.
+    pub fn prop<'a>(&'a self, interner: &Interner, bag: Bag, name: &str) -> Option<&'a str> {
+        self.props
+            .iter()
+            .find(|p| p.bag == bag && interner.resolve(p.name).eq_ignore_ascii_case(name))
+            .map(|p| &*p.value)
+    }
+
+    /// True when nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.props.is_empty()
+            && self.items.is_empty()
+            && self.dest_folder.is_none()
+            && self.sender.is_none()
+            && self.recipients.is_empty()
+    }
+}
+
+impl Event {
+    /// The first value of `name` in `bag` (ASCII case-insensitive), if the event has details.
+    pub fn prop<'a>(&'a self, interner: &Interner, bag: Bag, name: &str) -> Option<&'a str> {
+        self.details.as_ref()?.prop(interner, bag, name)
+    }
+
+    /// The props, or an empty slice.
+    pub fn props(&self) -> &[Prop] {
+        self.details.as_ref().map_or(&[], |d| &d.props)
+    }
+
+    /// The items, or an empty slice.
+    pub fn items(&self) -> &[MailItem] {
+        self.details.as_ref().map_or(&[], |d| &d.items)
+    }
+
+    /// Mutable details, created on first use.
+    pub fn details_mut(&mut self) -> &mut Details {
+        self.details.get_or_insert_with(Default::default)
+    }
+
+    /// The total order events are analysed in: time, then input file, then line. Never
+    /// depends on thread timing.
+    pub fn time_key(&self) -> (Timestamp, FileId, u64) {
+        (self.time, self.file, self.line)
+    }
+
+    /// True when the [`flags`] bit is set.
+    pub fn has_flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// Normalises an operation name: trims and drops trailing periods (`Update user.` → `Update user`).
+pub fn normalize_operation(op: &str) -> &str {
+    op.trim().trim_end_matches('.').trim_end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_normalisation_drops_trailing_period() {
+        assert_eq!(normalize_operation(" Update user. "), "Update user");
+        assert_eq!(normalize_operation("New-InboxRule"), "New-InboxRule");
+        assert_eq!(normalize_operation("..."), "");
+    }
+
+    #[test]
+    fn event_stays_compact() {
+        // A regression guard for memory: the hot struct must not silently grow.
+        assert!(
+            std::mem::size_of::<Event>() <= 104,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! The one door to polars: group-bys and time buckets over many events.
+//!
+//! Columns are built from interned symbols as dense `u32`s (see [`Sym::index`]) and times as
+//! `i64` microseconds, so a frame costs a few bytes per event and group keys compare as
+//! integers. Everything here runs **outside** rayon's `par_iter` (polars schedules its own
+//! pool) and returns plain Rust structs, so no other module sees a polars type. Results are
+//! sorted by their keys' strings, never by symbol numbers, to stay deterministic.
+
+use crate::event::{Event, Interner, Outcome, SourceKind, Sym, Timestamp};
+use polars::prelude::*;
+
+/// Width of the brute-force buckets (the public rules use 5 minutes).
+pub const FAIL_BUCKET_SECS: i64 = 300;
+
+/// Credential failures in one 5-minute bucket for one key (a user or an IP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailBucket {
+    /// The user (account) or the IP, depending on the table.
+    pub key: Sym,
+    /// Bucket start.
+    pub bucket: Timestamp,
+    /// Failed attempts.
+    pub failures: u32,
+    /// Distinct users targeted.
+    pub users: u32,
+    /// Distinct source IPs.
+    pub ips: u32,
+    /// Distinct error codes.
+    pub errors: u32,
+}
+
+/// A session id seen from more than one IP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSpread {
+    /// The session id.
+    pub session: Sym,
+    /// Distinct IPs, sorted by string.
+    pub ips: Vec<Sym>,
+}
+
+/// Events per account per hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourCount {
+    /// The account.
+    pub account: Sym,
+    /// Hour start.
+    pub hour: Timestamp,
+    /// Events in that hour.
+    pub count: u32,
+}
+
+/// Everything computed up front for the rules.
+#[derive(Debug, Default, Clone)]
+pub struct Aggregates {
+    /// Credential failures per (user, 5 min).
+    pub failures_by_user: Vec<FailBucket>,
+    /// Credential failures per (source IP, 5 min).
+    pub failures_by_ip: Vec<FailBucket>,
+    /// Sessions seen from several IPs.
+    pub session_spread: Vec<SessionSpread>,
+    /// MailItemsAccessed records per mailbox per hour.
+    pub mail_access_hourly: Vec<HourCount>,
+}
+
+/// Errors from the frame layer (a polars error means a bug in how we built the frame).
+#[derive(Debug, thiserror::Error)]
+#[error("aggregation failed: {0}")]
+pub struct FrameError(#[from] PolarsError);
+
+fn u32_col(name: &str, v: Vec<u32>) -> Column {
+    Column::new(name.into(), v)
+}
+
+fn i64_col(name: &str, v: Vec<i64>) -> Column {
+    Column::new(name.into(), v)
+}
+
+fn get_u32(df: &DataFrame, name: &str) -> Result<Vec<u32>, FrameError> {
+    let s = df.column(name)?.cast(&DataType::UInt32)?;
+    Ok(s.u32()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+fn get_i64(df: &DataFrame, name: &str) -> Result<Vec<i64>, FrameError> {
+    let s = df.column(name)?.cast(&DataType::Int64)?;
+    Ok(s.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+/// Computes the aggregates. `is_cred_failure` decides which sign-in failures count (the rule
+/// layer owns that definition).
+pub fn aggregate(
+    events: &[Event],
+    interner: &Interner,
+    is_cred_failure: impl Fn(&Event) -> bool,
+) -> Result<Aggregates, FrameError> {
+    let mut agg = Aggregates::default();
+
+    // Credential failures.
+    let (mut user, mut ip, mut err, mut bucket) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for e in events.iter().filter(|e| is_cred_failure(e)) {
+        let account = if e.mailbox.is_empty() {
+            e.actor_key
+        } else {
+            e.mailbox
+        };
+        user.push(account.index());
+        ip.push(e.ip.index());
+        err.push(e.error_code.unwrap_or(0));
+        bucket.push(e.time.0.div_euclid(FAIL_BUCKET_SECS * 1_000_000));
+    }
+    if !user.is_empty() {
+        let n = user.len();
+        let df = DataFrame::new(
+            n,
+            vec![
+                u32_col("user", user),
+                u32_col("ip", ip),
+                u32_col("err", err),
+                i64_col("bucket", bucket),
+            ],
+        )?;
+        agg.failures_by_user = fail_buckets(&df, "user")?;
+        agg.failures_by_ip = fail_buckets(&df, "ip")?;
+    }
+
+    // Sessions seen from several IPs.
+    let (mut session, mut sip) = (Vec::new(), Vec::new());
+    for e in events
+        .iter()
+        .filter(|e| !e.session_id.is_empty() && !e.ip.is_empty())
+    {
+        session.push(e.session_id.index());
+        sip.push(e.ip.index());
+    }
+    if !session.is_empty() {
+        let n = session.len();
+        let df = DataFrame::new(n, vec![u32_col("session", session), u32_col("ip", sip)])?;
+        let pairs = df
+            .lazy()
+            .unique(None, UniqueKeepStrategy::First)
+            .collect()?;
+        let spread = pairs
+            .clone()
+            .lazy()
+            .group_by([col("session")])
+            .agg([len().alias("n")])
+            .filter(col("n").gt(lit(1u32)))
+            .collect()?;
+        let multi: std::collections::HashSet<u32> =
+            get_u32(&spread, "session")?.into_iter().collect();
+        let mut by_session: std::collections::BTreeMap<String, (Sym, Vec<Sym>)> =
+            Default::default();
+        for (s, i) in get_u32(&pairs, "session")?
+            .into_iter()
+            .zip(get_u32(&pairs, "ip")?)
+        {
+            if multi.contains(&s) {
+                let sym = Sym::from_index(s);
+                by_session
+                    .entry(interner.resolve(sym).to_string())
+                    .or_insert((sym, Vec::new()))
+                    .1
+                    .push(Sym::from_index(i));
+            }
+        }
+        agg.session_spread = by_session
+            .into_values()
+            .map(|(session, mut ips)| {
+                ips.sort_by(|a, b| interner.resolve(*a).cmp(interner.resolve(*b)));
+                SessionSpread { session, ips }
+            })
+            .collect();
+    }
+
+    // Mail access volume per mailbox-hour.
+    let mia = interner.get("MailItemsAccessed");
+    let (mut acct, mut hour) = (Vec::new(), Vec::new());
+    for e in events.iter().filter(|e| {
+        Some(e.operation) == mia && e.source == SourceKind::Ual && e.outcome != Outcome::Failure
+    }) {
+        let a = if e.mailbox.is_empty() {
+            e.actor_key
+        } else {
+            e.mailbox
+        };
+        acct.push(a.index());
+        hour.push(e.time.0.div_euclid(3_600_000_000));
+    }
+    if !acct.is_empty() {
+        let n = acct.len();
+        let df = DataFrame::new(n, vec![u32_col("account", acct), i64_col("hour", hour)])?;
+        let out = df
+            .lazy()
+            .group_by([col("account"), col("hour")])
+            .agg([len().alias("count")])
+            .collect()?;
+        let mut rows: Vec<HourCount> = get_u32(&out, "account")?
+            .into_iter()
+            .zip(get_i64(&out, "hour")?)
+            .zip(get_u32(&out, "count")?)
+            .map(|((a, h), c)| HourCount {
+                account: Sym::from_index(a),
+                hour: Timestamp(h * 3_600_000_000),
+                count: c,
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            (interner.resolve(a.account), a.hour).cmp(&(interner.resolve(b.account), b.hour))
+        });
+        agg.mail_access_hourly = rows;
+    }
+
+    // Deterministic order for the failure tables.
+    for table in [&mut agg.failures_by_user, &mut agg.failures_by_ip] {
+        table.sort_by(|a, b| {
+            (interner.resolve(a.key), a.bucket).cmp(&(interner.resolve(b.key), b.bucket))
+        });
+    }
+    Ok(agg)
+}
+
+fn fail_buckets(df: &DataFrame, key: &str) -> Result<Vec<FailBucket>, FrameError> {
+    let out = df
+        .clone()
+        .lazy()
+        .group_by([col(key), col("bucket")])
+        .agg([
+            len().alias("failures"),
+            col("user").n_unique().alias("users"),
+            col("ip").n_unique().alias("ips"),
+            col("err").n_unique().alias("errors"),
+        ])
+        .collect()?;
+    let keys = get_u32(&out, key)?;
+    let buckets = get_i64(&out, "bucket")?;
+    let failures = get_u32(&out, "failures")?;
+    let users = get_u32(&out, "users")?;
+    let ips = get_u32(&out, "ips")?;
+    let errors = get_u32(&out, "errors")?;
+    Ok((0..keys.len())
+        .map(|i| FailBucket {
+            key: Sym::from_index(keys[i]),
+            bucket: Timestamp(buckets[i] * FAIL_BUCKET_SECS * 1_000_000),
+            failures: failures[i],
+            users: users[i],
+            ips: ips[i],
+            errors: errors[i],
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_bucketed_per_user_and_ip() {
+        let i = Interner::new();
+        let mk = |user: &str, ip: &str, secs: i64, code: u32| Event {
+            mailbox: i.intern(user),
+            ip: i.intern(ip),
+            time: Timestamp(secs * 1_000_000),
+            error_code: Some(code),
+            session_id: i.intern(if secs < 100 { "s1" } else { "s2" }),
+            ..Default::default()
+        };
+        let events = vec![
+            mk("a@x", "1.1.1.1", 10, 50126),
+            mk("b@x", "1.1.1.1", 20, 50126),
+            mk("c@x", "1.1.1.1", 30, 50053),
+            mk("a@x", "2.2.2.2", 400, 50126),
+        ];
+        let agg = aggregate(&events, &i, |_| true).unwrap();
+        let ip1 = agg
+            .failures_by_ip
+            .iter()
+            .find(|b| i.resolve(b.key) == "1.1.1.1")
+            .unwrap();
+        assert_eq!((ip1.failures, ip1.users, ip1.errors), (3, 3, 2));
+        assert_eq!(agg.failures_by_user.len(), 4);
+        assert_eq!(i.resolve(agg.failures_by_user[0].key), "a@x");
+        assert_eq!(agg.session_spread.len(), 0);
+        let spread_events = vec![mk("a@x", "1.1.1.1", 10, 0), mk("a@x", "9.9.9.9", 20, 0)];
+        let agg = aggregate(&spread_events, &i, |_| false).unwrap();
+        assert_eq!(agg.session_spread.len(), 1);
+        assert_eq!(agg.session_spread[0].ips.len(), 2);
+    }
+}

@@ -1,0 +1,549 @@
+//! From bytes to events: find inputs, decode, detect the export kind, split records, parse them
+//! in parallel, dedupe.
+//!
+//! Per file: [`source`] opens and decodes, [`detect`] decides the kind from the content,
+//! [`split`] cuts complete records in bounded memory, and batches of records are parsed on
+//! rayon's pool by the family's parser ([`ual_csv`], [`ual_json`], [`mailbox_audit`],
+//! [`message_trace`], [`signin`]). Files are read in parallel too. Then [`dedupe`] keeps each
+//! record once across overlapping exports, in a fixed file order, so results never depend on
+//! thread timing.
+
+pub mod audit_data;
+pub mod dedupe;
+pub mod detect;
+pub mod mailbox_audit;
+pub mod message_trace;
+pub mod record;
+pub mod signin;
+pub mod source;
+pub mod split;
+pub mod ual_csv;
+pub mod ual_json;
+mod warnings;
+
+use crate::event::{flags, Event, FileId, Interner, Timestamp};
+use detect::{Detection, Kind, Parser};
+use rayon::prelude::*;
+use record::{CsvParser, Header, JsonParser, ParseCtx, Row};
+use serde::Serialize;
+use source::{ByteCounter, InputFile};
+use split::{CsvSplitter, JsonSplitter, Limits};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+/// How ingest behaves.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Record size and batch limits.
+    pub limits: Limits,
+    /// How many `file:line` examples each skip reason keeps.
+    pub skip_examples: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            limits: Limits::default(),
+            skip_examples: 5,
+        }
+    }
+}
+
+/// Skipped records that share a reason.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SkipGroup {
+    /// Why.
+    pub reason: String,
+    /// How many records.
+    pub count: u64,
+    /// The first few places, as `file:line`.
+    pub examples: Vec<String>,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// Path as given/found.
+    pub path: String,
+    /// Size on disk.
+    pub size: u64,
+    /// Export family.
+    pub kind: Kind,
+    /// Specific shape.
+    pub format: &'static str,
+    /// Text encoding.
+    pub encoding: &'static str,
+    /// True when gzip-compressed.
+    pub gzip: bool,
+    /// How JSON records were laid out (array, ndjson, envelope …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<&'static str>,
+    /// Records kept (after duplicates were dropped).
+    pub records: u64,
+    /// Records skipped as unreadable.
+    pub skipped: u64,
+    /// Records dropped as duplicates of records in earlier files (or earlier in this file).
+    pub duplicates: u64,
+    /// Earliest event time in the file.
+    pub first: Option<Timestamp>,
+    /// Latest event time in the file.
+    pub last: Option<Timestamp>,
+    /// Skips grouped by reason.
+    pub skip_reasons: Vec<SkipGroup>,
+    /// Completeness warnings.
+    pub warnings: Vec<String>,
+    /// Why the file is `unknown`, or could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// True when the file could not be read at all (I/O error).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
+    /// Data rows/records read (before dedupe and skips): what export caps are compared with.
+    #[serde(skip)]
+    pub rows: u64,
+}
+
+impl FileReport {
+    fn new(file: &InputFile) -> Self {
+        FileReport {
+            path: file.path.display().to_string(),
+            size: file.size,
+            kind: Kind::Unknown,
+            format: "unknown",
+            encoding: "unknown",
+            gzip: false,
+            layout: None,
+            records: 0,
+            skipped: 0,
+            duplicates: 0,
+            first: None,
+            last: None,
+            skip_reasons: Vec::new(),
+            warnings: Vec::new(),
+            reason: None,
+            unreadable: false,
+            rows: 0,
+        }
+    }
+}
+
+/// The result of reading every input.
+#[derive(Debug)]
+pub struct Ingest {
+    /// The string table behind every event's symbols.
+    pub interner: Interner,
+    /// Every kept event, in file order then record order (not yet sorted by time).
+    pub events: Vec<Event>,
+    /// One report per input file, in path order.
+    pub files: Vec<FileReport>,
+    /// Paths that yielded no file (missing, link loops, unreadable folders).
+    pub problems: Vec<source::InputProblem>,
+    /// Warnings about the inputs as a whole (no sign-in data anywhere, …).
+    pub warnings: Vec<String>,
+}
+
+impl Ingest {
+    /// Records kept, over all files.
+    pub fn total_records(&self) -> u64 {
+        self.files.iter().map(|f| f.records).sum()
+    }
+
+    /// Records skipped, over all files.
+    pub fn total_skipped(&self) -> u64 {
+        self.files.iter().map(|f| f.skipped).sum()
+    }
+
+    /// Duplicates dropped, over all files.
+    pub fn total_duplicates(&self) -> u64 {
+        self.files.iter().map(|f| f.duplicates).sum()
+    }
+}
+
+/// Reads every file under `paths`.
+pub fn run(paths: &[PathBuf], options: &IngestOptions, counter: &dyn ByteCounter) -> Ingest {
+    let (files, problems) = source::collect_inputs(paths);
+    counter.set_total(files.iter().map(|f| f.size).sum());
+    let interner = Interner::new();
+    let results: Vec<(FileReport, Vec<Event>)> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| read_file(f, i as FileId, &interner, options, counter))
+        .collect();
+    let (mut reports, per_file): (Vec<FileReport>, Vec<Vec<Event>>) = results.into_iter().unzip();
+    let events = dedupe::dedupe(per_file, &mut reports);
+    for report in &mut reports {
+        if report.kind != Kind::Unknown {
+            warnings::file_warnings(report);
+        }
+    }
+    let warnings = warnings::input_warnings(&reports, &events, &interner);
+    for (report, w) in warnings::time_warnings(&events, &interner, reports.len()) {
+        reports[report].warnings.push(w);
+    }
+    Ingest {
+        interner,
+        events,
+        files: reports,
+        problems,
+        warnings,
+    }
+}
+
+/// Reads one file completely. Never panics and never fails: problems end up in the report.
+pub fn read_file(
+    file: &InputFile,
+    id: FileId,
+    interner: &Interner,
+    options: &IngestOptions,
+    counter: &dyn ByteCounter,
+) -> (FileReport, Vec<Event>) {
+    let mut report = FileReport::new(file);
+    let opened = match std::fs::File::open(&file.path)
+        .and_then(|f| source::open_reader(Box::new(f), counter))
+    {
+        Ok(o) => o,
+        Err(e) => {
+            report.reason = Some(format!("cannot read: {}", source::io_reason(&e)));
+            report.unreadable = true;
+            return (report, Vec::new());
+        }
+    };
+    report.encoding = opened.encoding.as_str();
+    report.gzip = opened.gzip;
+    let detection = detect::detect(&opened.head, opened.encoding, opened.signature);
+    report.kind = detection.kind;
+    report.format = detection.format;
+    report.reason = detection.reason.clone();
+    let ctx = ParseCtx { interner, file: id };
+    let mut skips = SkipLog::new(&report.path, options.skip_examples);
+    let outcome = match detection {
+        Detection {
+            parser: Some(parser),
+            ..
+        } => match parser {
+            Parser::UalJson | Parser::TraceJson | Parser::SigninJson => read_json(
+                opened.reader,
+                parser,
+                options,
+                &ctx,
+                &mut skips,
+                &mut report,
+            ),
+            _ => read_csv(opened, parser, options, &ctx, &mut skips, &mut report),
+        },
+        _ => Ok(Vec::new()),
+    };
+    let events = match outcome {
+        Ok(events) => events,
+        Err((events, e)) => {
+            skips.add(
+                skips.last_line + 1,
+                &format!(
+                    "read error, rest of file not read: {}",
+                    source::io_reason(&e)
+                ),
+            );
+            report.unreadable = events.is_empty();
+            events
+        }
+    };
+    report.skipped = skips.total;
+    report.skip_reasons = skips.into_groups();
+    report.first = events.iter().map(|e| e.time).min();
+    report.last = events.iter().map(|e| e.time).max();
+    (report, events)
+}
+
+type ReadOutcome = Result<Vec<Event>, (Vec<Event>, std::io::Error)>;
+
+/// Batches are parsed this many at a time, so memory stays bounded by
+/// `batches_in_flight × batch_bytes` whatever the file size.
+fn batches_in_flight() -> usize {
+    rayon::current_num_threads().max(1) * 2
+}
+
+fn build_csv_parser(parser: Parser, header: &Header) -> Result<Box<dyn CsvParser>, String> {
+    Ok(match parser {
+        Parser::UalCsv => Box::new(ual_csv::UalCsv::new(header)?),
+        Parser::MailboxAuditCsv => Box::new(mailbox_audit::MailboxAuditCsv::new(header)?),
+        Parser::TraceCsv => Box::new(message_trace::TraceCsv::new(header)?),
+        Parser::SigninCsv => Box::new(signin::SigninCsv::new(header)?),
+        _ => return Err("not a CSV parser".into()),
+    })
+}
+
+fn build_json_parser(parser: Parser) -> Box<dyn JsonParser> {
+    match parser {
+        Parser::TraceJson => Box::new(message_trace::TraceJson::new()),
+        Parser::SigninJson => Box::new(signin::SigninJson::new()),
+        _ => Box::new(ual_json::UalJson::new()),
+    }
+}
+
+/// Finds the header row (after blank lines and PowerShell's `#TYPE` line) and its line number.
+fn csv_header(head: &[u8]) -> Option<(u64, Header)> {
+    let text = String::from_utf8_lossy(head);
+    let line = detect::csv_header_line(&text)?;
+    let offset = line.as_ptr() as usize - text.as_ptr() as usize;
+    let line_no = 1 + text[..offset].bytes().filter(|&b| b == b'\n').count() as u64;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let mut rec = csv::StringRecord::new();
+    match rdr.read_record(&mut rec) {
+        Ok(true) => Some((line_no, Header::new(rec.iter()))),
+        _ => None,
+    }
+}
+
+struct BatchOut {
+    events: Vec<Event>,
+    skips: Vec<(u64, String)>,
+    rows: u64,
+}
+
+impl BatchOut {
+    /// Notes a record's parse result. A panic in a parser is a bug, but it costs one record,
+    /// never the run.
+    fn record(&mut self, line: u64, result: std::thread::Result<record::ParseResult>) {
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(skip)) => self.skips.push((line, skip.reason.into_owned())),
+            Err(_) => self
+                .skips
+                .push((line, "internal error while parsing (please report)".into())),
+        }
+    }
+}
+
+fn read_csv(
+    opened: source::Opened<'_>,
+    parser: Parser,
+    options: &IngestOptions,
+    ctx: &ParseCtx<'_>,
+    skips: &mut SkipLog,
+    report: &mut FileReport,
+) -> ReadOutcome {
+    let Some((header_line, header)) = csv_header(&opened.head) else {
+        return Ok(Vec::new());
+    };
+    let parser = match build_csv_parser(parser, &header) {
+        Ok(p) => p,
+        Err(e) => {
+            report.kind = Kind::Unknown;
+            report.format = "unknown";
+            report.reason = Some(e);
+            return Ok(Vec::new());
+        }
+    };
+    let mut splitter = CsvSplitter::new(opened.reader, options.limits);
+    let mut events = Vec::new();
+    loop {
+        let mut batches = Vec::new();
+        let mut error = None;
+        while batches.len() < batches_in_flight() {
+            match splitter.next_batch() {
+                Ok(Some(b)) => batches.push(b),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        for s in splitter.take_skips() {
+            skips.add(s.line, &s.reason);
+            report.rows += 1;
+        }
+        let done = batches.len() < batches_in_flight() || error.is_some();
+        let outs: Vec<BatchOut> = batches
+            .par_iter()
+            .map(|b| parse_csv_batch(b, header_line, parser.as_ref(), ctx))
+            .collect();
+        for out in outs {
+            absorb(out, &mut events, skips, report);
+        }
+        if let Some(e) = error {
+            return Err((events, e));
+        }
+        if done {
+            return Ok(events);
+        }
+    }
+}
+
+fn parse_csv_batch(
+    batch: &split::CsvBatch,
+    header_line: u64,
+    parser: &dyn CsvParser,
+    ctx: &ParseCtx<'_>,
+) -> BatchOut {
+    let mut out = BatchOut {
+        events: Vec::new(),
+        skips: Vec::new(),
+        rows: 0,
+    };
+    let mut records = split::CsvRecords::new(batch);
+    let mut rec = csv::ByteRecord::new();
+    while let Some(next) = records.next_into(&mut rec) {
+        let line = match next {
+            Ok(line) => line,
+            Err(line) => {
+                out.skips.push((line, "malformed CSV row".into()));
+                continue;
+            }
+        };
+        if line <= header_line {
+            continue;
+        }
+        let row = Row::new(&rec, line);
+        if row.is_blank() {
+            continue;
+        }
+        out.rows += 1;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            parser.parse_row(&row, ctx, &mut out.events)
+        }));
+        out.record(line, result);
+    }
+    out
+}
+
+fn read_json(
+    reader: Box<dyn Read + Send + '_>,
+    parser: Parser,
+    options: &IngestOptions,
+    ctx: &ParseCtx<'_>,
+    skips: &mut SkipLog,
+    report: &mut FileReport,
+) -> ReadOutcome {
+    let parser = build_json_parser(parser);
+    let mut splitter = JsonSplitter::new(reader, options.limits);
+    let mut events = Vec::new();
+    loop {
+        let mut batches = Vec::new();
+        let mut error = None;
+        while batches.len() < batches_in_flight() {
+            match splitter.next_batch() {
+                Ok(Some(b)) => batches.push(b),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        for s in splitter.take_skips() {
+            skips.add(s.line, &s.reason);
+            report.rows += 1;
+        }
+        let done = batches.len() < batches_in_flight() || error.is_some();
+        let outs: Vec<BatchOut> = batches
+            .par_iter()
+            .map(|b| parse_json_batch(b, parser.as_ref(), ctx))
+            .collect();
+        for out in outs {
+            absorb(out, &mut events, skips, report);
+        }
+        if let Some(e) = error {
+            return Err((events, e));
+        }
+        if done {
+            report.layout = Some(splitter.layout().name());
+            return Ok(events);
+        }
+    }
+}
+
+fn parse_json_batch(
+    batch: &split::JsonBatch,
+    parser: &dyn JsonParser,
+    ctx: &ParseCtx<'_>,
+) -> BatchOut {
+    let mut out = BatchOut {
+        events: Vec::new(),
+        skips: Vec::new(),
+        rows: 0,
+    };
+    for (bytes, line) in batch.iter() {
+        out.rows += 1;
+        let text = String::from_utf8_lossy(bytes);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            parser.parse_record(&text, line, ctx, &mut out.events)
+        }));
+        out.record(line, result);
+    }
+    out
+}
+
+fn absorb(out: BatchOut, events: &mut Vec<Event>, skips: &mut SkipLog, report: &mut FileReport) {
+    report.rows += out.rows;
+    for (line, reason) in out.skips {
+        skips.add(line, &reason);
+    }
+    events.extend(out.events);
+}
+
+/// Collects skips for one file, grouped by reason, keeping a few examples each.
+struct SkipLog {
+    path: String,
+    examples: usize,
+    groups: BTreeMap<String, (u64, Vec<u64>)>,
+    total: u64,
+    last_line: u64,
+}
+
+impl SkipLog {
+    fn new(path: &str, examples: usize) -> Self {
+        SkipLog {
+            path: path.to_string(),
+            examples,
+            groups: BTreeMap::new(),
+            total: 0,
+            last_line: 0,
+        }
+    }
+
+    fn add(&mut self, line: u64, reason: &str) {
+        self.total += 1;
+        self.last_line = self.last_line.max(line);
+        let entry = self.groups.entry(reason.to_string()).or_default();
+        entry.0 += 1;
+        entry.1.push(line);
+        // Keep the smallest lines (batches finish in order, but be exact anyway).
+        if entry.1.len() > self.examples * 4 {
+            entry.1.sort_unstable();
+            entry.1.truncate(self.examples);
+        }
+    }
+
+    fn into_groups(self) -> Vec<SkipGroup> {
+        let mut groups: Vec<SkipGroup> = self
+            .groups
+            .into_iter()
+            .map(|(reason, (count, mut lines))| {
+                lines.sort_unstable();
+                lines.dedup();
+                lines.truncate(self.examples);
+                SkipGroup {
+                    reason,
+                    count,
+                    examples: lines
+                        .into_iter()
+                        .map(|l| format!("{}:{}", self.path, l))
+                        .collect(),
+                }
+            })
+            .collect();
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(&b.reason)));
+        groups
+    }
+}
+
+/// True when the event's time came from an ambiguous culture-formatted date.
+pub fn time_is_ambiguous(e: &Event) -> bool {
+    e.has_flag(flags::TIME_AMBIGUOUS)
+}

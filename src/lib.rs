@@ -1,0 +1,12 @@
+//! mailsleuth: offline investigation of Microsoft 365 / Exchange Online mailbox compromise.
+//!
+//! The data flows `ingest` → `analyze` → `correlate` → `report`; each stage's output type is the
+//! next one's input, so each can be tested alone.
+
+pub mod analyze;
+pub mod config;
+pub mod event;
+pub mod frame;
+pub mod ingest;
+pub mod inspect;
+pub mod report;

@@ -1,0 +1,4 @@
+//! Everything the investigator takes away; every writer escapes through [`escape`].
+
+pub mod escape;
+pub mod terminal;

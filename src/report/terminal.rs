@@ -1,0 +1,102 @@
+//! Human output on the terminal (comfy-table). Every attacker- or file-controlled string goes
+//! through [`escape::terminal`] so it cannot move the cursor or recolour the screen.
+
+use super::escape;
+use crate::inspect::InspectReport;
+use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use std::fmt::Write;
+
+/// Display options for terminal output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Use colour.
+    pub color: bool,
+}
+
+fn num(n: u64) -> Cell {
+    Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+fn time(t: Option<crate::event::Timestamp>) -> String {
+    t.map_or_else(
+        || "-".into(),
+        |t| t.to_utc().format("%Y-%m-%d %H:%M").to_string(),
+    )
+}
+
+/// The inspect table plus skip reasons and warnings beneath it.
+pub fn inspect(report: &InspectReport, style: Style) -> String {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "File",
+            "Kind",
+            "Format",
+            "Encoding",
+            "Records",
+            "Skipped",
+            "Dupes",
+            "First (UTC)",
+            "Last (UTC)",
+        ]);
+    if !style.color {
+        table.force_no_tty();
+    }
+    for f in &report.files {
+        table.add_row(vec![
+            Cell::new(escape::terminal(&f.path)),
+            Cell::new(f.kind.as_str()),
+            Cell::new(f.format),
+            Cell::new(f.encoding),
+            num(f.records),
+            num(f.skipped),
+            num(f.duplicates),
+            Cell::new(time(f.first)),
+            Cell::new(time(f.last)),
+        ]);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    let t = &report.totals;
+    let _ = writeln!(
+        out,
+        "{} files ({} exports): {} records kept, {} skipped, {} duplicates dropped",
+        t.files, t.exports, t.records, t.skipped, t.duplicates
+    );
+    for f in &report.files {
+        let path = escape::terminal(&f.path);
+        if let Some(reason) = &f.reason {
+            let _ = writeln!(out, "\n{path}: {}", escape::terminal(reason));
+        }
+        if !f.skip_reasons.is_empty() {
+            let _ = writeln!(out, "\n{path}: {} records skipped", f.skipped);
+            for g in &f.skip_reasons {
+                let examples: Vec<_> = g.examples.iter().map(|e| escape::terminal(e)).collect();
+                let _ = writeln!(
+                    out,
+                    "  {} × {} (e.g. {})",
+                    g.count,
+                    escape::terminal(&g.reason),
+                    examples.join(", ")
+                );
+            }
+        }
+        for w in &f.warnings {
+            let _ = writeln!(out, "{path}: warning: {}", escape::terminal(w));
+        }
+    }
+    for p in &report.problems {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            escape::terminal(&p.path),
+            escape::terminal(&p.reason)
+        );
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning: {}", escape::terminal(w));
+    }
+    out
+}
