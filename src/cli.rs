@@ -62,6 +62,36 @@ pub enum Command {
     /// records (with reasons) and completeness warnings.
     #[command(after_help = EXIT_CODES)]
     Inspect(InspectArgs),
+
+    /// Find what the attacker did: run every detection, decide a verdict per account with the
+    /// compromise window, and write the reports to --out.
+    #[command(after_help = EXIT_CODES)]
+    Analyze(AnalyzeArgs),
+}
+
+/// `mailsleuth analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Export files or folders (read recursively; .gz is decompressed on the fly).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output folder (created; must not be inside an input folder).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Replace an existing, non-empty output folder (whole: old files are not mixed in).
+    #[arg(long)]
+    pub force: bool,
+
+    /// A domain of the tenant (repeatable); added to the ones inferred from the data. Decides
+    /// what "external" means for forwarding and recipients.
+    #[arg(long = "org-domain", value_name = "DOMAIN")]
+    pub org_domains: Vec<String>,
+
+    /// Print per-phase times on stderr.
+    #[arg(long)]
+    pub debug_timings: bool,
 }
 
 /// `mailsleuth inspect`.

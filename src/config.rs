@@ -17,6 +17,9 @@ pub enum ConfigError {
     /// No input path.
     #[error("no input path given")]
     NoInputs,
+    /// `--org-domain` that is not a domain.
+    #[error("--org-domain {0:?} is not a domain name (e.g. contoso.com)")]
+    OrgDomain(String),
 }
 
 /// Shared settings.
@@ -83,6 +86,53 @@ impl InspectConfig {
             common,
             paths,
             json,
+        })
+    }
+}
+
+/// `analyze`'s configuration.
+#[derive(Debug, Clone)]
+pub struct AnalyzeConfig {
+    /// Shared settings.
+    pub common: Common,
+    /// Inputs.
+    pub paths: Vec<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Replace an existing output folder.
+    pub force: bool,
+    /// Analysis options.
+    pub analyze: crate::analysis::AnalyzeOptions,
+    /// Print phase timings.
+    pub debug_timings: bool,
+}
+
+impl AnalyzeConfig {
+    /// Validates.
+    pub fn new(
+        common: Common,
+        paths: Vec<PathBuf>,
+        out: PathBuf,
+        force: bool,
+        org_domains: Vec<String>,
+        debug_timings: bool,
+    ) -> Result<Self, ConfigError> {
+        if paths.is_empty() {
+            return Err(ConfigError::NoInputs);
+        }
+        for d in &org_domains {
+            let d = d.trim().trim_start_matches('@');
+            if d.is_empty() || !d.contains('.') || d.contains(['/', '@', ' ']) {
+                return Err(ConfigError::OrgDomain(d.to_string()));
+            }
+        }
+        Ok(AnalyzeConfig {
+            common,
+            paths,
+            out,
+            force,
+            analyze: crate::analysis::AnalyzeOptions { org_domains },
+            debug_timings,
         })
     }
 }

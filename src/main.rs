@@ -6,7 +6,7 @@ mod progress;
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, ColorChoice, Command};
-use mailsleuth::config::{Common, InspectConfig};
+use mailsleuth::config::{AnalyzeConfig, Common, InspectConfig};
 use mailsleuth::inspect::{InspectReport, Outcome};
 use mailsleuth::report::terminal;
 use std::io::{IsTerminal, Write};
@@ -64,7 +64,51 @@ fn run(cli: Cli) -> Result<u8> {
     }
     match cli.command {
         Command::Inspect(args) => inspect(InspectConfig::new(common, args.paths, args.json)?),
+        Command::Analyze(a) => analyze(AnalyzeConfig::new(
+            common,
+            a.paths,
+            a.out,
+            a.force,
+            a.org_domains,
+            a.debug_timings,
+        )?),
     }
+}
+
+fn analyze(config: AnalyzeConfig) -> Result<u8> {
+    // Check the output folder before spending minutes on the input.
+    let out =
+        mailsleuth::report::output::OutputDir::prepare(&config.out, &config.paths, config.force)?;
+    let bar = progress::Bytes::new(config.common.progress);
+    let analysis =
+        mailsleuth::analysis::run(&config.paths, &config.common.ingest, &config.analyze, &bar)?;
+    bar.finish();
+    let inspect = InspectReport::from_ingest(&analysis.ingest);
+    let t = std::time::Instant::now();
+    out.write(
+        "findings.json",
+        &mailsleuth::report::findings_json::render(&analysis),
+    )?;
+    let dir = out.commit()?;
+    let write_time = t.elapsed();
+    if config.debug_timings {
+        let tm = &analysis.timings;
+        eprintln!(
+            "timings: ingest {:?}, prepare {:?}, detect {:?}, correlate {:?}, write {:?}",
+            tm.ingest, tm.prepare, tm.detect, tm.correlate, write_time
+        );
+    }
+    let style = terminal::Style {
+        color: config.common.color,
+    };
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", terminal::summary(&analysis, &dir, style)).context("writing to stdout")?;
+    stdout.flush()?;
+    Ok(match inspect.outcome() {
+        Outcome::Complete => exit::OK,
+        Outcome::Partial => exit::PARTIAL,
+        Outcome::NothingReadable => exit::NOTHING_READABLE,
+    })
 }
 
 fn inspect(config: InspectConfig) -> Result<u8> {

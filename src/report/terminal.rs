@@ -100,3 +100,108 @@ pub fn inspect(report: &InspectReport, style: Style) -> String {
     }
     out
 }
+
+/// The short summary after `analyze`: verdicts, top findings, where the reports are.
+pub fn summary(
+    analysis: &crate::analysis::Analysis,
+    out: &std::path::Path,
+    style: Style,
+) -> String {
+    use crate::correlate::Verdict;
+    let mut out_s = String::new();
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "Account",
+            "Verdict",
+            "Score",
+            "Window (UTC)",
+            "Attacker IPs",
+        ]);
+    if !style.color {
+        table.force_no_tty();
+    }
+    let mut clean = 0;
+    for a in &analysis.accounts {
+        if a.verdict == Verdict::Clean {
+            clean += 1;
+            continue;
+        }
+        let window = a.window.map_or_else(
+            || "-".into(),
+            |w| format!("{} → {}", time(Some(w.start)), time(Some(w.end))),
+        );
+        let mut verdict = Cell::new(a.verdict.as_str());
+        if style.color {
+            verdict = verdict.fg(match a.verdict {
+                Verdict::Compromised => comfy_table::Color::Red,
+                Verdict::Suspicious => comfy_table::Color::Yellow,
+                Verdict::Clean => comfy_table::Color::Green,
+            });
+        }
+        table.add_row(vec![
+            Cell::new(escape::terminal(&a.account)),
+            verdict,
+            num(a.score as u64),
+            Cell::new(window),
+            Cell::new(escape::terminal(&a.attacker_ips.join(", "))),
+        ]);
+    }
+    if table.row_count() > 0 {
+        out_s.push_str(&table.to_string());
+        out_s.push('\n');
+    }
+    let _ = writeln!(
+        out_s,
+        "{} accounts: {} compromised, {} suspicious, {} clean; {} findings",
+        analysis.accounts.len(),
+        analysis
+            .accounts
+            .iter()
+            .filter(|a| a.verdict == Verdict::Compromised)
+            .count(),
+        analysis
+            .accounts
+            .iter()
+            .filter(|a| a.verdict == Verdict::Suspicious)
+            .count(),
+        clean,
+        analysis.findings.len()
+    );
+    let mut top: Vec<&crate::analyze::Finding> = analysis.findings.iter().collect();
+    top.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_seen.cmp(&b.first_seen))
+    });
+    if !top.is_empty() {
+        let mut t = Table::new();
+        t.load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec!["Severity", "Time (UTC)", "Account", "Finding"]);
+        if !style.color {
+            t.force_no_tty();
+        }
+        for f in top.iter().take(12) {
+            t.add_row(vec![
+                Cell::new(f.severity.as_str()),
+                Cell::new(time(Some(f.first_seen))),
+                Cell::new(escape::terminal(&f.account)),
+                Cell::new(escape::terminal(&f.summary)),
+            ]);
+        }
+        out_s.push_str(&t.to_string());
+        out_s.push('\n');
+        if top.len() > 12 {
+            let _ = writeln!(out_s, "… and {} more findings", top.len() - 12);
+        }
+    }
+    let _ = writeln!(
+        out_s,
+        "reports: {}",
+        escape::terminal(&out.join("findings.json").display().to_string())
+    );
+    out_s
+}

@@ -1,0 +1,126 @@
+//! `analyze` end to end: ingest → detections → correlation. Reports are written separately
+//! (see [`crate::report`]) from the [`Analysis`] this returns.
+
+use crate::analyze::{self, Ctx, Finding, Tenant};
+use crate::correlate::{self, AccountVerdict};
+use crate::event::Event;
+use crate::frame::{self, Aggregates};
+use crate::ingest::{self, source::ByteCounter, Ingest, IngestOptions};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What `analyze` needs beyond ingest options.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Extra own domains (`--org-domain`), added to the inferred ones.
+    pub org_domains: Vec<String>,
+}
+
+/// Wall time per phase, for `--debug-timings`.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// Reading and parsing.
+    pub ingest: Duration,
+    /// Sorting and aggregating.
+    pub prepare: Duration,
+    /// Detections.
+    pub detect: Duration,
+    /// Correlation.
+    pub correlate: Duration,
+}
+
+/// Everything the reports are written from.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The events (sorted by time key), files and interner.
+    pub ingest: Ingest,
+    /// Own domains.
+    pub tenant: Tenant,
+    /// Precomputed aggregates.
+    pub agg: Aggregates,
+    /// All findings, stable order.
+    pub findings: Vec<Finding>,
+    /// One verdict per tenant account, compromised first.
+    pub accounts: Vec<AccountVerdict>,
+    /// Limits of this analysis the reader must know (missing data, unchecked questions).
+    pub notes: Vec<String>,
+    /// Phase times.
+    pub timings: Timings,
+}
+
+impl Analysis {
+    /// A rule context over this analysis (cheap: builds an operation index).
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx::new(
+            &self.ingest.interner,
+            &self.ingest.events,
+            &self.ingest.files,
+            &self.tenant,
+            &self.agg,
+        )
+    }
+}
+
+/// Errors that stop an analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    /// The polars layer failed (a bug).
+    #[error(transparent)]
+    Frame(#[from] frame::FrameError),
+}
+
+/// Runs the whole analysis.
+pub fn run(
+    paths: &[PathBuf],
+    ingest_options: &IngestOptions,
+    options: &AnalyzeOptions,
+    counter: &dyn ByteCounter,
+) -> Result<Analysis, AnalyzeError> {
+    let t = Instant::now();
+    let mut ingest = ingest::run(paths, ingest_options, counter);
+    let mut timings = Timings {
+        ingest: t.elapsed(),
+        ..Timings::default()
+    };
+
+    let t = Instant::now();
+    ingest.events.sort_unstable_by_key(Event::time_key);
+    let tenant = Tenant::infer(&ingest.events, &ingest.interner, &options.org_domains);
+    // polars runs here, outside any rayon par_iter: it schedules its own pool.
+    let agg = frame::aggregate(&ingest.events, &ingest.interner, |e| {
+        analyze::is_credential_failure(e, &ingest.interner)
+    })?;
+    timings.prepare = t.elapsed();
+
+    let t = Instant::now();
+    let ctx = Ctx::new(
+        &ingest.interner,
+        &ingest.events,
+        &ingest.files,
+        &tenant,
+        &agg,
+    );
+    let findings = analyze::run(&ctx, &analyze::registry());
+    timings.detect = t.elapsed();
+
+    let t = Instant::now();
+    let correlation = correlate::run(&ctx, findings);
+    timings.correlate = t.elapsed();
+
+    let mut notes = ingest.warnings.clone();
+    notes.push(
+        "no GeoIP database given (--geoip): countries, ASNs and impossible travel between IPs \
+         were not checked, except where sign-in records carry their own location"
+            .into(),
+    );
+    drop(ctx);
+    Ok(Analysis {
+        ingest,
+        tenant,
+        agg,
+        findings: correlation.findings,
+        accounts: correlation.accounts,
+        notes,
+        timings,
+    })
+}

@@ -1,0 +1,434 @@
+//! From findings to incidents: one verdict per account, and for compromised accounts the
+//! attacker's footprint, the compromise window and the blast radius.
+//!
+//! Runs after every detection: it needs all of an account's findings at once. Deterministic:
+//! accounts are visited in name order and every list is sorted by its strings.
+
+pub mod footprint;
+pub mod replay;
+
+use crate::analyze::{Ctx, Finding, Severity};
+use crate::event::{Outcome, SourceKind, Sym, Timestamp};
+use footprint::Footprint;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// The verdict on an account.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The evidence says an attacker controlled the account.
+    Compromised,
+    /// Something worth a human look; not proven.
+    Suspicious,
+    /// Nothing found.
+    Clean,
+}
+
+impl Verdict {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Compromised => "compromised",
+            Verdict::Suspicious => "suspicious",
+            Verdict::Clean => "clean",
+        }
+    }
+}
+
+/// First to last attacker evidence.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Window {
+    /// First attacker evidence.
+    pub start: Timestamp,
+    /// Last attacker evidence.
+    pub end: Timestamp,
+}
+
+/// Who else the incident touched.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct BlastRadius {
+    /// Internal recipients of mail sent from the attacker's footprint.
+    pub internal_recipients: Vec<String>,
+    /// External recipients of that mail.
+    pub external_recipients: Vec<String>,
+    /// Other accounts that show the attacker's IPs, sessions, user agents, rule names or
+    /// forwarding destinations, with what was seen.
+    pub related_accounts: Vec<RelatedAccount>,
+}
+
+/// Another account linked to the incident by a shared indicator.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RelatedAccount {
+    /// The account.
+    pub account: String,
+    /// The shared indicators, e.g. `ip 89.160.20.115 (2 failed sign-ins)`.
+    pub indicators: Vec<String>,
+}
+
+/// One account's verdict and incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountVerdict {
+    /// UPN, lower-case.
+    pub account: String,
+    /// compromised / suspicious / clean.
+    pub verdict: Verdict,
+    /// 0–100.
+    pub score: u8,
+    /// Why, in order of weight.
+    pub reasons: Vec<String>,
+    /// The compromise window (compromised and suspicious accounts with a footprint).
+    pub window: Option<Window>,
+    /// Attacker IPs.
+    pub attacker_ips: Vec<String>,
+    /// Attacker session ids.
+    pub attacker_sessions: Vec<String>,
+    /// Attacker token ids (`UniqueTokenId`).
+    pub attacker_tokens: Vec<String>,
+    /// User agents / client strings of the attacker's events.
+    pub user_agents: Vec<String>,
+    /// Findings about this account.
+    pub finding_ids: Vec<String>,
+    /// Who else was touched (compromised accounts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blast_radius: Option<BlastRadius>,
+    /// Indices of the footprint's events (for timeline and reports).
+    #[serde(skip)]
+    pub attacker_events: Vec<u32>,
+}
+
+/// The correlation result.
+#[derive(Debug, Clone)]
+pub struct Correlation {
+    /// Every tenant account seen, compromised first.
+    pub accounts: Vec<AccountVerdict>,
+    /// All findings: the detections' plus the correlation's own, in stable order.
+    pub findings: Vec<Finding>,
+}
+
+fn weight(s: Severity) -> u32 {
+    match s {
+        Severity::Critical => 50,
+        Severity::High => 30,
+        Severity::Medium => 12,
+        Severity::Low => 4,
+        Severity::Info => 0,
+    }
+}
+
+/// The accounts of the tenant: actors and mailboxes in its own logs with an address of an own
+/// domain, minus service identities.
+fn tenant_accounts(ctx: &Ctx<'_>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for e in ctx.events {
+        if e.source == SourceKind::MessageTrace || ctx.is_system_actor(e) {
+            continue;
+        }
+        for sym in [e.actor_key, e.mailbox] {
+            let a = ctx.s(sym);
+            if let Some(d) = crate::analyze::tenant::domain_of(a) {
+                if ctx.tenant.is_own_domain(d) {
+                    out.insert(a.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Decides every account's verdict and reconstructs each incident.
+pub fn run(ctx: &Ctx<'_>, mut findings: Vec<Finding>) -> Correlation {
+    let by_account_events = footprint::events_by_account(ctx);
+    let mut accounts: BTreeSet<String> = tenant_accounts(ctx);
+    accounts.extend(findings.iter().map(|f| f.account.clone()));
+    accounts.retain(|a| !a.is_empty());
+
+    // Footprints first (they feed the correlation findings), on the detections' findings.
+    let mut footprints: BTreeMap<String, Footprint> = BTreeMap::new();
+    for account in &accounts {
+        let own: Vec<&Finding> = findings.iter().filter(|f| &f.account == account).collect();
+        if own.iter().all(|f| f.severity < Severity::Medium) {
+            continue;
+        }
+        let events = ctx
+            .interner
+            .get(account)
+            .and_then(|s| by_account_events.get(&s))
+            .map_or(&[][..], Vec::as_slice);
+        let fp = footprint::pivot(ctx, events, &own);
+        if !fp.events.is_empty() {
+            footprints.insert(account.clone(), fp);
+        }
+    }
+    let mut extra = replay::token_replay(ctx, &footprints);
+    for f in &mut extra {
+        f.finalize(ctx);
+    }
+    findings.extend(extra);
+    findings.sort_by(|a, b| {
+        (a.first_seen, a.rule, &a.account, &a.id).cmp(&(b.first_seen, b.rule, &b.account, &b.id))
+    });
+    findings.dedup_by(|a, b| a.id == b.id);
+
+    let mut verdicts = Vec::new();
+    for account in &accounts {
+        let own: Vec<&Finding> = findings.iter().filter(|f| &f.account == account).collect();
+        verdicts.push(judge(ctx, account, &own, footprints.get(account)));
+    }
+
+    // In an attacker's footprint, medium findings are part of the compromise: raise them.
+    for v in verdicts
+        .iter()
+        .filter(|v| v.verdict == Verdict::Compromised)
+    {
+        let events: HashSet<u32> = v.attacker_events.iter().copied().collect();
+        for f in findings.iter_mut().filter(|f| f.account == v.account) {
+            if f.severity == Severity::Medium && f.events.iter().all(|i| events.contains(i)) {
+                f.severity = Severity::High;
+                f.details.insert(
+                    "severity_reason".into(),
+                    "raised: done from the attacker's IPs or sessions on a compromised account"
+                        .into(),
+                );
+            }
+        }
+    }
+
+    blast_radius(ctx, &mut verdicts, &by_account_events);
+
+    verdicts.sort_by(|a, b| {
+        (a.verdict, std::cmp::Reverse(a.score), &a.account).cmp(&(
+            b.verdict,
+            std::cmp::Reverse(b.score),
+            &b.account,
+        ))
+    });
+    Correlation {
+        accounts: verdicts,
+        findings,
+    }
+}
+
+fn judge(ctx: &Ctx<'_>, account: &str, own: &[&Finding], fp: Option<&Footprint>) -> AccountVerdict {
+    let mut ranked: Vec<&Finding> = own.to_vec();
+    ranked.sort_by(|a, b| {
+        (std::cmp::Reverse(a.severity), a.first_seen, &a.id).cmp(&(
+            std::cmp::Reverse(b.severity),
+            b.first_seen,
+            &b.id,
+        ))
+    });
+    let mut score: u32 = 0;
+    let mut reasons = Vec::new();
+    let mut counted_rules = HashSet::new();
+    for f in &ranked {
+        // Several findings of one rule add weight once, then a little each.
+        let w = if counted_rules.insert(f.rule) {
+            weight(f.severity)
+        } else {
+            weight(f.severity) / 4
+        };
+        score += w;
+        if f.severity >= Severity::Medium && reasons.len() < 8 {
+            reasons.push(format!("{}: {}", f.severity.as_str(), f.summary));
+        }
+    }
+    let mut window = None;
+    let (mut ips, mut sessions, mut tokens, mut uas, mut events) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    if let Some(fp) = fp {
+        let successes = fp
+            .events
+            .iter()
+            .map(|&i| ctx.ev(i))
+            .filter(|e| e.outcome != Outcome::Failure && (!e.ip.is_empty()))
+            .count();
+        if successes > 0 && !fp.ips.is_empty() {
+            score += 15;
+            reasons.push(format!(
+                "attacker infrastructure used successfully: {} action(s) from {}",
+                successes,
+                Footprint::sorted(ctx, &fp.ips).join(", ")
+            ));
+        }
+        window = fp.window(ctx).map(|(start, end)| Window { start, end });
+        ips = Footprint::sorted(ctx, &fp.ips);
+        sessions = Footprint::sorted(ctx, &fp.sessions);
+        tokens = Footprint::sorted(ctx, &fp.tokens);
+        let ua: HashSet<Sym> = fp
+            .events
+            .iter()
+            .map(|&i| ctx.ev(i).user_agent)
+            .filter(|u| !u.is_empty())
+            .collect();
+        uas = Footprint::sorted(ctx, &ua);
+        events = fp.events.clone();
+    }
+    let score = score.min(100) as u8;
+    let top = ranked.first().map(|f| f.severity);
+    let verdict = if top == Some(Severity::Critical) || (score >= 60 && top >= Some(Severity::High))
+    {
+        Verdict::Compromised
+    } else if score >= 12 || top >= Some(Severity::High) {
+        Verdict::Suspicious
+    } else {
+        Verdict::Clean
+    };
+    if verdict == Verdict::Clean {
+        window = None;
+    }
+    let mut finding_ids: Vec<String> = own.iter().map(|f| f.id.clone()).collect();
+    finding_ids.sort();
+    AccountVerdict {
+        account: account.to_string(),
+        verdict,
+        score,
+        reasons,
+        window,
+        attacker_ips: ips,
+        attacker_sessions: sessions,
+        attacker_tokens: tokens,
+        user_agents: uas,
+        finding_ids,
+        blast_radius: None,
+        attacker_events: events,
+    }
+}
+
+/// Normalises a Message-ID for joining: trimmed, angle brackets removed, lower-case.
+pub fn message_id_key(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_ascii_lowercase()
+}
+
+fn blast_radius(
+    ctx: &Ctx<'_>,
+    verdicts: &mut [AccountVerdict],
+    by_account: &HashMap<Sym, Vec<u32>>,
+) {
+    // Message trace rows by Message-ID.
+    let mut trace: HashMap<String, Vec<u32>> = HashMap::new();
+    for (i, e) in ctx.events.iter().enumerate() {
+        if e.source == SourceKind::MessageTrace {
+            for item in e.items() {
+                if let Some(id) = &item.internet_message_id {
+                    trace.entry(message_id_key(id)).or_default().push(i as u32);
+                }
+            }
+        }
+    }
+    let footprints: Vec<(String, HashSet<Sym>, HashSet<Sym>)> = verdicts
+        .iter()
+        .filter(|v| v.verdict == Verdict::Compromised)
+        .map(|v| {
+            let ips = v
+                .attacker_ips
+                .iter()
+                .filter_map(|s| ctx.interner.get(s))
+                .collect();
+            let sess = v
+                .attacker_sessions
+                .iter()
+                .chain(&v.attacker_tokens)
+                .filter_map(|s| ctx.interner.get(s))
+                .collect();
+            (v.account.clone(), ips, sess)
+        })
+        .collect();
+    for (account, ips, sessions) in footprints {
+        let Some(v) = verdicts.iter().find(|v| v.account == account) else {
+            continue;
+        };
+        let mut internal = BTreeSet::new();
+        let mut external = BTreeSet::new();
+        for &i in &v.attacker_events {
+            let e = ctx.ev(i);
+            if !matches!(ctx.s(e.operation), "Send" | "SendAs" | "SendOnBehalf") {
+                continue;
+            }
+            for item in e.items() {
+                let Some(id) = &item.internet_message_id else {
+                    continue;
+                };
+                for &t in trace
+                    .get(&message_id_key(id))
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    let rcpt = ctx.s(ctx.ev(t).mailbox).to_string();
+                    if rcpt.is_empty() {
+                        continue;
+                    }
+                    if ctx.tenant.is_external(&rcpt) {
+                        external.insert(rcpt);
+                    } else {
+                        internal.insert(rcpt);
+                    }
+                }
+            }
+        }
+        let mut related: BTreeMap<String, BTreeMap<String, (u32, u32)>> = BTreeMap::new();
+        for (acct, events) in by_account {
+            let name = ctx.s(*acct);
+            if name == account || !name.contains('@') {
+                continue;
+            }
+            for &i in events {
+                let e = ctx.ev(i);
+                let key = if ips.contains(&e.ip) {
+                    format!("ip {}", ctx.s(e.ip))
+                } else if sessions.contains(&e.session_id) {
+                    format!("session {}", ctx.s(e.session_id))
+                } else if sessions.contains(&e.token_id) {
+                    format!("token {}", ctx.s(e.token_id))
+                } else {
+                    continue;
+                };
+                let slot = related
+                    .entry(name.to_string())
+                    .or_default()
+                    .entry(key)
+                    .or_default();
+                if e.outcome == Outcome::Failure {
+                    slot.1 += 1;
+                } else {
+                    slot.0 += 1;
+                }
+            }
+        }
+        let related_accounts: Vec<RelatedAccount> = related
+            .into_iter()
+            .map(|(acct, seen)| RelatedAccount {
+                account: acct,
+                indicators: seen
+                    .into_iter()
+                    .map(|(k, (ok, failed))| format!("{k} ({ok} successful, {failed} failed)"))
+                    .collect(),
+            })
+            .collect();
+        // Related accounts with *successful* use of attacker infrastructure are suspicious on
+        // their own evidence.
+        for r in &related_accounts {
+            if r.indicators.iter().any(|i| !i.contains("(0 successful")) {
+                if let Some(other) = verdicts.iter_mut().find(|o| o.account == r.account) {
+                    if other.verdict == Verdict::Clean {
+                        other.verdict = Verdict::Suspicious;
+                        other.score = other.score.max(20);
+                    }
+                    other.reasons.push(format!(
+                        "used infrastructure of the attacker of {account}: {}",
+                        r.indicators.join("; ")
+                    ));
+                }
+            }
+        }
+        if let Some(v) = verdicts.iter_mut().find(|v| v.account == account) {
+            v.blast_radius = Some(BlastRadius {
+                internal_recipients: internal.into_iter().collect(),
+                external_recipients: external.into_iter().collect(),
+                related_accounts,
+            });
+        }
+    }
+}
