@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub struct AnalyzeOptions {
     /// Extra own domains (`--org-domain`), added to the inferred ones.
     pub org_domains: Vec<String>,
+    /// MaxMind-format databases (`--geoip`).
+    pub geoip: Vec<PathBuf>,
 }
 
 /// Wall time per phase, for `--debug-timings`.
@@ -67,6 +69,9 @@ pub enum AnalyzeError {
     /// The polars layer failed (a bug).
     #[error(transparent)]
     Frame(#[from] frame::FrameError),
+    /// A GeoIP database could not be read.
+    #[error(transparent)]
+    Geo(#[from] crate::geo::GeoError),
 }
 
 /// Runs the whole analysis.
@@ -76,6 +81,11 @@ pub fn run(
     options: &AnalyzeOptions,
     counter: &dyn ByteCounter,
 ) -> Result<Analysis, AnalyzeError> {
+    let geo = if options.geoip.is_empty() {
+        None
+    } else {
+        Some(crate::geo::GeoIp::open(&options.geoip)?)
+    };
     let t = Instant::now();
     let mut ingest = ingest::run(paths, ingest_options, counter);
     let mut timings = Timings {
@@ -104,15 +114,17 @@ pub fn run(
     timings.detect = t.elapsed();
 
     let t = Instant::now();
-    let correlation = correlate::run(&ctx, findings);
+    let correlation = correlate::run(&ctx, findings, geo.as_ref());
     timings.correlate = t.elapsed();
 
     let mut notes = ingest.warnings.clone();
-    notes.push(
-        "no GeoIP database given (--geoip): countries, ASNs and impossible travel between IPs \
-         were not checked, except where sign-in records carry their own location"
-            .into(),
-    );
+    if geo.is_none() {
+        notes.push(
+            "no GeoIP database given (--geoip): countries, networks and impossible travel \
+             between IPs were not checked, except where sign-in records carry their own location"
+                .into(),
+        );
+    }
     drop(ctx);
     Ok(Analysis {
         ingest,

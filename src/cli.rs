@@ -89,6 +89,11 @@ pub struct AnalyzeArgs {
     #[arg(long = "org-domain", value_name = "DOMAIN")]
     pub org_domains: Vec<String>,
 
+    /// MaxMind-format GeoIP/ASN database (GeoLite2 City or ASN, DB-IP lite; repeatable), read
+    /// offline: enables countries, networks and impossible travel.
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub geoip: Vec<PathBuf>,
+
     /// Print per-phase times on stderr.
     #[arg(long)]
     pub debug_timings: bool,

@@ -115,6 +115,7 @@ impl AnalyzeConfig {
         out: PathBuf,
         force: bool,
         org_domains: Vec<String>,
+        geoip: Vec<PathBuf>,
         debug_timings: bool,
     ) -> Result<Self, ConfigError> {
         if paths.is_empty() {
@@ -131,7 +132,7 @@ impl AnalyzeConfig {
             paths,
             out,
             force,
-            analyze: crate::analysis::AnalyzeOptions { org_domains },
+            analyze: crate::analysis::AnalyzeOptions { org_domains, geoip },
             debug_timings,
         })
     }

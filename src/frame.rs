@@ -60,7 +60,15 @@ pub struct Aggregates {
     pub session_spread: Vec<SessionSpread>,
     /// MailItemsAccessed records per mailbox per hour.
     pub mail_access_hourly: Vec<HourCount>,
+    /// IPs used successfully by a large share of the tenant's accounts (office egress, VPN
+    /// concentrators): never evidence of an attacker by themselves.
+    pub common_ips: std::collections::HashSet<Sym>,
 }
+
+/// An IP is "common" when at least this many accounts used it successfully…
+pub const COMMON_IP_MIN_ACCOUNTS: u32 = 3;
+/// …and they are at least this share of all accounts seen acting successfully.
+pub const COMMON_IP_MIN_SHARE: f64 = 0.2;
 
 /// Errors from the frame layer (a polars error means a bug in how we built the frame).
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +217,36 @@ pub fn aggregate(
         agg.mail_access_hourly = rows;
     }
 
+    // IPs shared by much of the tenant.
+    let (mut who, mut from) = (Vec::new(), Vec::new());
+    for e in events.iter().filter(|e| {
+        e.outcome != Outcome::Failure
+            && !e.ip.is_empty()
+            && e.source != SourceKind::MessageTrace
+            && interner.resolve(e.actor_key).contains('@')
+    }) {
+        who.push(e.actor_key.index());
+        from.push(e.ip.index());
+    }
+    if !who.is_empty() {
+        let n = who.len();
+        let df = DataFrame::new(n, vec![u32_col("account", who), u32_col("ip", from)])?;
+        let accounts = df.column("account")?.n_unique()? as f64;
+        let floor = (accounts * COMMON_IP_MIN_SHARE)
+            .ceil()
+            .max(COMMON_IP_MIN_ACCOUNTS as f64) as u32;
+        let out = df
+            .lazy()
+            .group_by([col("ip")])
+            .agg([col("account").n_unique().alias("accounts")])
+            .filter(col("accounts").gt_eq(lit(floor)))
+            .collect()?;
+        agg.common_ips = get_u32(&out, "ip")?
+            .into_iter()
+            .map(Sym::from_index)
+            .collect();
+    }
+
     // Deterministic order for the failure tables.
     for table in [&mut agg.failures_by_user, &mut agg.failures_by_ip] {
         table.sort_by(|a, b| {
@@ -283,5 +321,21 @@ mod tests {
         let agg = aggregate(&spread_events, &i, |_| false).unwrap();
         assert_eq!(agg.session_spread.len(), 1);
         assert_eq!(agg.session_spread[0].ips.len(), 2);
+        // Three of four accounts share the office IP: it is common; the other is not.
+        let ok = |user: &str, ip: &str| Event {
+            actor_key: i.intern(user),
+            ip: i.intern(ip),
+            outcome: Outcome::Success,
+            ..Default::default()
+        };
+        let events = vec![
+            ok("a@x", "81.2.69.150"),
+            ok("b@x", "81.2.69.150"),
+            ok("c@x", "81.2.69.150"),
+            ok("d@x", "89.160.20.115"),
+        ];
+        let agg = aggregate(&events, &i, |_| false).unwrap();
+        assert!(agg.common_ips.contains(&i.intern("81.2.69.150")));
+        assert!(!agg.common_ips.contains(&i.intern("89.160.20.115")));
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod correlate;
 pub mod event;
 pub mod frame;
+pub mod geo;
 pub mod ingest;
 pub mod inspect;
 pub mod report;

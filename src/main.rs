@@ -70,6 +70,7 @@ fn run(cli: Cli) -> Result<u8> {
             a.out,
             a.force,
             a.org_domains,
+            a.geoip,
             a.debug_timings,
         )?),
     }

@@ -81,6 +81,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// True when the IP is used successfully by a large share of the tenant (office egress):
+    /// by itself never evidence of an attacker.
+    pub fn is_common_ip(&self, ip: Sym) -> bool {
+        self.agg.common_ips.contains(&ip)
+    }
+
     /// The string behind a symbol.
     pub fn s(&self, sym: Sym) -> &'a str {
         self.interner.resolve(sym)

@@ -6,7 +6,8 @@
 //! office egress, the user's home) and internal addresses. Then, to a fixed point: every
 //! session and token used from an attacker IP joins the footprint, and every IP that used an
 //! attacker session or token joins too. That is what ties a replayed token from an IP with no
-//! sign-in record back to the phished session.
+//! sign-in record back to the phished session. IPs shared by a large share of the tenant (office
+//! egress) are never seeds.
 
 use crate::analyze::{Ctx, Finding, Severity};
 use crate::event::{ip, Event, Outcome, SourceKind, Sym, Timestamp};
@@ -87,6 +88,9 @@ pub fn established_ips(ctx: &Ctx<'_>, events: &[u32], before: Timestamp) -> Hash
 }
 
 fn is_usable_ip(ctx: &Ctx<'_>, sym: Sym) -> bool {
+    if ctx.is_common_ip(sym) {
+        return false;
+    }
     match ip::parse_ip(ctx.s(sym)) {
         Some(addr) => !ip::is_internal(&addr),
         None => false,

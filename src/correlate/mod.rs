@@ -4,11 +4,14 @@
 //! Runs after every detection: it needs all of an account's findings at once. Deterministic:
 //! accounts are visited in name order and every list is sorted by its strings.
 
+pub mod baseline;
 pub mod footprint;
 pub mod replay;
+pub mod travel;
 
 use crate::analyze::{Ctx, Finding, Severity};
 use crate::event::{Outcome, SourceKind, Sym, Timestamp};
+use crate::geo::GeoIp;
 use footprint::Footprint;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -92,6 +95,12 @@ pub struct AccountVerdict {
     /// Who else was touched (compromised accounts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blast_radius: Option<BlastRadius>,
+    /// What in the footprint was new for the user (accounts with a window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::Baseline>,
+    /// GeoIP of the attacker IPs (with `--geoip`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attacker_ip_info: BTreeMap<String, crate::geo::GeoInfo>,
     /// Indices of the footprint's events (for timeline and reports).
     #[serde(skip)]
     pub attacker_events: Vec<u32>,
@@ -136,9 +145,19 @@ fn tenant_accounts(ctx: &Ctx<'_>) -> BTreeSet<String> {
     out
 }
 
-/// Decides every account's verdict and reconstructs each incident.
-pub fn run(ctx: &Ctx<'_>, mut findings: Vec<Finding>) -> Correlation {
+/// Decides every account's verdict and reconstructs each incident. With a GeoIP database,
+/// also impossible travel, attacker IP locations and new countries/networks.
+pub fn run(ctx: &Ctx<'_>, mut findings: Vec<Finding>, geo: Option<&GeoIp>) -> Correlation {
     let by_account_events = footprint::events_by_account(ctx);
+    let located = geo.map(|g| travel::locate(ctx, g));
+    if let Some(located) = &located {
+        let mut travel = travel::impossible_travel(ctx, &by_account_events, located);
+        for f in &mut travel {
+            f.finalize(ctx);
+        }
+        findings.extend(travel);
+    }
+    context_lower(ctx, &mut findings);
     let mut accounts: BTreeSet<String> = tenant_accounts(ctx);
     accounts.extend(findings.iter().map(|f| f.account.clone()));
     accounts.retain(|a| !a.is_empty());
@@ -173,7 +192,32 @@ pub fn run(ctx: &Ctx<'_>, mut findings: Vec<Finding>) -> Correlation {
     let mut verdicts = Vec::new();
     for account in &accounts {
         let own: Vec<&Finding> = findings.iter().filter(|f| &f.account == account).collect();
-        verdicts.push(judge(ctx, account, &own, footprints.get(account)));
+        let mut v = judge(ctx, account, &own, footprints.get(account));
+        if let (Some(fp), Some(w)) = (footprints.get(account), v.window) {
+            let events = ctx
+                .interner
+                .get(account)
+                .and_then(|s| by_account_events.get(&s))
+                .map_or(&[][..], Vec::as_slice);
+            let b = baseline::compare(ctx, events, fp, w.start, located.as_ref());
+            if !b.new_countries.is_empty() {
+                v.reasons.push(format!(
+                    "attacker countries never seen for this account before: {}",
+                    b.new_countries.join(", ")
+                ));
+            }
+            v.baseline = Some(b);
+        }
+        if let Some(located) = &located {
+            for ip in &v.attacker_ips {
+                if let Some(info) = ctx.interner.get(ip).and_then(|s| located.get(&s)) {
+                    if !info.is_empty() {
+                        v.attacker_ip_info.insert(ip.clone(), info.clone());
+                    }
+                }
+            }
+        }
+        verdicts.push(v);
     }
 
     // In an attacker's footprint, medium findings are part of the compromise: raise them.
@@ -206,6 +250,29 @@ pub fn run(ctx: &Ctx<'_>, mut findings: Vec<Finding>) -> Correlation {
     Correlation {
         accounts: verdicts,
         findings,
+    }
+}
+
+/// A medium finding done entirely from the tenant's common egress IPs (the office) is ordinary
+/// activity in context: lowered to low with the reason. Attackers act from their own
+/// infrastructure; the office IP alone is not evidence.
+fn context_lower(ctx: &Ctx<'_>, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        if f.severity != Severity::Medium || f.events.is_empty() {
+            continue;
+        }
+        let all_common = f.events.iter().all(|&i| {
+            let e = ctx.ev(i);
+            !e.ip.is_empty() && ctx.is_common_ip(e.ip)
+        });
+        if all_common {
+            f.severity = Severity::Low;
+            f.details.insert(
+                "severity_reason".into(),
+                "lowered: done from the tenant's common egress IP (used by much of the tenant)"
+                    .into(),
+            );
+        }
     }
 }
 
@@ -291,6 +358,8 @@ fn judge(ctx: &Ctx<'_>, account: &str, own: &[&Finding], fp: Option<&Footprint>)
         user_agents: uas,
         finding_ids,
         blast_radius: None,
+        baseline: None,
+        attacker_ip_info: BTreeMap::new(),
         attacker_events: events,
     }
 }

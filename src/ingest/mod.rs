@@ -179,9 +179,6 @@ pub fn run(paths: &[PathBuf], options: &IngestOptions, counter: &dyn ByteCounter
         }
     }
     let warnings = warnings::input_warnings(&reports, &events, &interner);
-    for (report, w) in warnings::time_warnings(&events, &interner, reports.len()) {
-        reports[report].warnings.push(w);
-    }
     Ingest {
         interner,
         events,
@@ -253,6 +250,10 @@ pub fn read_file(
     report.skip_reasons = skips.into_groups();
     report.first = events.iter().map(|e| e.time).min();
     report.last = events.iter().map(|e| e.time).max();
+    // Judged on everything the file holds, before dedupe charges overlaps to other files.
+    report
+        .warnings
+        .extend(warnings::event_warnings(&events, interner));
     (report, events)
 }
 

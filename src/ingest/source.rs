@@ -35,8 +35,8 @@ pub struct InputProblem {
 
 /// Expands the user's paths into files, sorted by path, each listed once.
 ///
-/// Hidden folders (name starting with `.`) met while walking are not entered: they are tool
-/// state (`.git`), not evidence. A path the user names directly is always read. Symbolic links
+/// Hidden folders and files (name starting with `.`) met while walking are passed over: they are
+/// tool state (`.git`, `.DS_Store`, `.gitattributes`), not evidence. A path the user names directly is always read. Symbolic links
 /// are followed, but a folder already visited (a link loop) is reported and not entered again.
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<InputProblem>) {
     let mut files = Vec::new();
@@ -105,6 +105,9 @@ fn walk(
             walk(&child, false, files, problems, seen_dirs, seen_files);
         }
     } else if meta.is_file() {
+        if !explicit && is_hidden(path) {
+            return;
+        }
         let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if seen_files.insert(canonical) {
             files.push(InputFile {
@@ -455,6 +458,7 @@ mod tests {
         fs::write(root.join("b/sub/z.csv"), "x").unwrap();
         fs::write(root.join("a.json"), "{}").unwrap();
         fs::write(root.join(".git/config"), "x").unwrap();
+        fs::write(root.join(".DS_Store"), "x").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(root, root.join("b/loop")).unwrap();
         let (files, problems) = collect_inputs(&[root.to_path_buf()]);

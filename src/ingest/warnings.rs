@@ -41,69 +41,43 @@ pub fn file_warnings(report: &mut FileReport) {
     }
 }
 
-/// Per-file warnings that need the events: ambiguous dates, gaps, missing record types.
-pub fn time_warnings(events: &[Event], interner: &Interner, files: usize) -> Vec<(usize, String)> {
-    let mut times: Vec<Vec<Timestamp>> = vec![Vec::new(); files];
-    let mut ambiguous = vec![0u64; files];
-    let mut ual = vec![false; files];
-    let mut mail_access = vec![false; files];
-    let mut signins = vec![false; files];
-    let mia = interner.get("MailItemsAccessed");
-    let logged_in = interner.get("UserLoggedIn");
-    let login_failed = interner.get("UserLoginFailed");
-    for e in events {
-        let f = e.file as usize;
-        if f >= files {
-            continue;
-        }
-        times[f].push(e.time);
-        if e.has_flag(flags::TIME_AMBIGUOUS) {
-            ambiguous[f] += 1;
-        }
-        if e.source == SourceKind::Ual {
-            ual[f] = true;
-            if Some(e.operation) == mia {
-                mail_access[f] = true;
-            }
-            if Some(e.operation) == logged_in || Some(e.operation) == login_failed {
-                signins[f] = true;
-            }
-        }
-    }
+/// Warnings about one file's own events: ambiguous dates, missing record types, gaps.
+pub fn event_warnings(events: &[Event], interner: &Interner) -> Vec<String> {
     let mut out = Vec::new();
-    for (f, mut ts) in times.into_iter().enumerate() {
-        if ambiguous[f] > 0 {
-            out.push((
-                f,
-                format!(
-                    "{} records are timed only by a culture-formatted date whose day and month \
-                     could be swapped; they were read month-first (M/d/yyyy) — check against a \
-                     record with a day above 12",
-                    ambiguous[f]
-                ),
-            ));
-        }
-        if ual[f] && !mail_access[f] {
-            out.push((
-                f,
-                "no MailItemsAccessed records: which messages were read cannot be answered \
-                 from this file (needs Audit Premium/E5 or a wider export)"
-                    .into(),
-            ));
-        }
-        if ual[f] && !signins[f] {
-            out.push((
-                f,
-                "no sign-in records (UserLoggedIn/UserLoginFailed): add the Entra sign-in logs \
-                 to tie mailbox actions to sign-ins"
-                    .into(),
-            ));
-        }
-        ts.sort_unstable();
-        for gap in gaps(&ts) {
-            out.push((f, gap));
-        }
+    let ambiguous = events
+        .iter()
+        .filter(|e| e.has_flag(flags::TIME_AMBIGUOUS))
+        .count();
+    if ambiguous > 0 {
+        out.push(format!(
+            "{ambiguous} records are timed only by a culture-formatted date whose day and month \
+             could be swapped; they were read month-first (M/d/yyyy) — check against a record \
+             with a day above 12"
+        ));
     }
+    let ual = events.iter().any(|e| e.source == SourceKind::Ual);
+    let has_op = |op: &str| {
+        interner
+            .get(op)
+            .is_some_and(|s| events.iter().any(|e| e.operation == s))
+    };
+    if ual && !has_op("MailItemsAccessed") {
+        out.push(
+            "no MailItemsAccessed records: which messages were read cannot be answered from \
+             this file (needs Audit Premium/E5 or a wider export)"
+                .into(),
+        );
+    }
+    if ual && !has_op("UserLoggedIn") && !has_op("UserLoginFailed") {
+        out.push(
+            "no sign-in records (UserLoggedIn/UserLoginFailed): add the Entra sign-in logs to \
+             tie mailbox actions to sign-ins"
+                .into(),
+        );
+    }
+    let mut ts: Vec<Timestamp> = events.iter().map(|e| e.time).collect();
+    ts.sort_unstable();
+    out.extend(gaps(&ts));
     out
 }
 
