@@ -44,6 +44,17 @@ pub struct GlobalArgs {
     pub max_record_mib: usize,
 }
 
+/// Timeline scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineScope {
+    /// Every event.
+    All,
+    /// Only events that are evidence of a finding or part of an attacker footprint.
+    Findings,
+    /// Every event of accounts with a non-clean verdict.
+    Accounts,
+}
+
 /// Colour choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -93,6 +104,16 @@ pub struct AnalyzeArgs {
     /// offline: enables countries, networks and impossible travel.
     #[arg(long, value_name = "FILE.mmdb")]
     pub geoip: Vec<PathBuf>,
+
+    /// Which events go into timeline.csv/.jsonl: everything, only attacker-related events, or
+    /// the events of accounts with a non-clean verdict.
+    #[arg(long, value_enum, default_value_t = TimelineScope::Accounts)]
+    pub timeline: TimelineScope,
+
+    /// Show local times in this IANA zone (e.g. Europe/Amsterdam) in the HTML, Markdown and
+    /// terminal outputs; machine-readable outputs stay UTC.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub timezone: String,
 
     /// Print per-phase times on stderr.
     #[arg(long)]

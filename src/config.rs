@@ -17,6 +17,9 @@ pub enum ConfigError {
     /// No input path.
     #[error("no input path given")]
     NoInputs,
+    /// Unknown `--timezone`.
+    #[error("--timezone {0:?} is not an IANA time zone (e.g. Europe/Amsterdam, UTC)")]
+    TimeZone(String),
     /// `--org-domain` that is not a domain.
     #[error("--org-domain {0:?} is not a domain name (e.g. contoso.com)")]
     OrgDomain(String),
@@ -105,6 +108,8 @@ pub struct AnalyzeConfig {
     pub analyze: crate::analysis::AnalyzeOptions,
     /// Print phase timings.
     pub debug_timings: bool,
+    /// How reports are written.
+    pub report: crate::report::write::ReportOptions,
 }
 
 impl AnalyzeConfig {
@@ -117,7 +122,11 @@ impl AnalyzeConfig {
         org_domains: Vec<String>,
         geoip: Vec<PathBuf>,
         debug_timings: bool,
+        timeline: crate::report::timeline::Scope,
+        timezone: &str,
     ) -> Result<Self, ConfigError> {
+        let clock = crate::report::clock::Clock::named(timezone)
+            .ok_or_else(|| ConfigError::TimeZone(timezone.to_string()))?;
         if paths.is_empty() {
             return Err(ConfigError::NoInputs);
         }
@@ -127,7 +136,20 @@ impl AnalyzeConfig {
                 return Err(ConfigError::OrgDomain(d.to_string()));
             }
         }
+        let manifest = crate::report::manifest::Options {
+            inputs: paths.iter().map(|p| p.display().to_string()).collect(),
+            org_domains: org_domains.clone(),
+            geoip: geoip.iter().map(|p| p.display().to_string()).collect(),
+            timeline: format!("{timeline:?}").to_ascii_lowercase(),
+            timezone: clock.zone_name().to_string(),
+            max_record_mib: common.ingest.limits.max_record_bytes >> 20,
+        };
         Ok(AnalyzeConfig {
+            report: crate::report::write::ReportOptions {
+                timeline,
+                clock,
+                manifest,
+            },
             common,
             paths,
             out,

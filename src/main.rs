@@ -72,6 +72,12 @@ fn run(cli: Cli) -> Result<u8> {
             a.org_domains,
             a.geoip,
             a.debug_timings,
+            match a.timeline {
+                cli::TimelineScope::All => mailsleuth::report::timeline::Scope::All,
+                cli::TimelineScope::Findings => mailsleuth::report::timeline::Scope::Findings,
+                cli::TimelineScope::Accounts => mailsleuth::report::timeline::Scope::Accounts,
+            },
+            &a.timezone,
         )?),
     }
 }
@@ -86,10 +92,7 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     bar.finish();
     let inspect = InspectReport::from_ingest(&analysis.ingest);
     let t = std::time::Instant::now();
-    out.write(
-        "findings.json",
-        &mailsleuth::report::findings_json::render(&analysis),
-    )?;
+    mailsleuth::report::write::write_all(&analysis, &out, &config.report)?;
     let dir = out.commit()?;
     let write_time = t.elapsed();
     if config.debug_timings {

@@ -77,6 +77,8 @@ pub struct FileReport {
     pub encoding: &'static str,
     /// True when gzip-compressed.
     pub gzip: bool,
+    /// SHA-256 of the file as it is on disk (chain of custody).
+    pub sha256: Option<String>,
     /// How JSON records were laid out (array, ndjson, envelope …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layout: Option<&'static str>,
@@ -114,6 +116,7 @@ impl FileReport {
             format: "unknown",
             encoding: "unknown",
             gzip: false,
+            sha256: None,
             layout: None,
             records: 0,
             skipped: 0,
@@ -197,8 +200,9 @@ pub fn read_file(
     counter: &dyn ByteCounter,
 ) -> (FileReport, Vec<Event>) {
     let mut report = FileReport::new(file);
+    let hash = std::sync::Arc::new(std::sync::Mutex::new(source::HashState::default()));
     let opened = match std::fs::File::open(&file.path)
-        .and_then(|f| source::open_reader(Box::new(f), counter))
+        .and_then(|f| source::open_reader(Box::new(source::Hashing::new(f, hash.clone())), counter))
     {
         Ok(o) => o,
         Err(e) => {
@@ -246,6 +250,7 @@ pub fn read_file(
             events
         }
     };
+    report.sha256 = source::finish_hash(&file.path, &hash);
     report.skipped = skips.total;
     report.skip_reasons = skips.into_groups();
     report.first = events.iter().map(|e| e.time).min();

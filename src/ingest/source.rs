@@ -198,6 +198,60 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
+/// SHA-256 of a file's raw bytes, computed as they are read for parsing (one pass), then
+/// completed from disk for whatever the parse did not need (the tail of a non-export).
+#[derive(Default)]
+pub struct HashState {
+    hasher: sha2::Sha256,
+    bytes: u64,
+}
+
+/// A reader that feeds everything it reads into a shared [`HashState`].
+pub struct Hashing<R> {
+    inner: R,
+    state: std::sync::Arc<std::sync::Mutex<HashState>>,
+}
+
+impl<R: Read> Hashing<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R, state: std::sync::Arc<std::sync::Mutex<HashState>>) -> Self {
+        Hashing { inner, state }
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        if let Ok(mut st) = self.state.lock() {
+            st.hasher.update(&buf[..n]);
+            st.bytes += n as u64;
+        }
+        Ok(n)
+    }
+}
+
+/// Finishes the hash of `path`: reads from disk whatever was not read yet. `None` when the file
+/// changed size or cannot be read.
+pub fn finish_hash(path: &Path, state: &std::sync::Mutex<HashState>) -> Option<String> {
+    use sha2::Digest;
+    use std::io::{Seek, SeekFrom};
+    let mut st = state.lock().ok()?;
+    let mut f = File::open(path).ok()?;
+    f.seek(SeekFrom::Start(st.bytes)).ok()?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        st.hasher.update(&buf[..n]);
+        st.bytes += n as u64;
+    }
+    let digest = std::mem::take(&mut st.hasher).finalize();
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// An opened input: its encoding, whether it was gzip, a recognised non-export signature, the
 /// first decoded bytes (for detection) and a reader that yields the **whole** decoded stream
 /// from byte 0 (the head is replayed).
@@ -417,6 +471,25 @@ mod tests {
             be.extend_from_slice(&u.to_be_bytes());
         }
         assert_eq!(decoded(&be), (Encoding::Utf16BeBom, false, text.into()));
+    }
+
+    #[test]
+    fn hashing_covers_the_whole_file_even_when_parsing_stops_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.bin");
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&path, &data).unwrap();
+        let state = std::sync::Arc::new(std::sync::Mutex::new(HashState::default()));
+        let mut r = Hashing::new(File::open(&path).unwrap(), state.clone());
+        let mut head = [0u8; 1000];
+        r.read_exact(&mut head).unwrap();
+        let got = finish_hash(&path, &state).unwrap();
+        use sha2::Digest;
+        let want: String = sha2::Sha256::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! documented in docs/findings-schema.md). Byte-identical for the same inputs: no run time, no
 //! machine name, every list sorted.
 
+use super::remediation;
 use crate::analysis::Analysis;
 use crate::analyze::Finding;
 use crate::correlate::AccountVerdict;
@@ -23,11 +24,12 @@ struct Doc<'a> {
     tenant_domains: Vec<&'a str>,
     accounts: &'a [AccountVerdict],
     findings: &'a [Finding],
+    remediation: &'a [remediation::Step],
     notes: &'a [String],
 }
 
-/// Renders findings.json.
-pub fn render(analysis: &Analysis) -> Vec<u8> {
+/// Renders findings.json with the remediation plan.
+pub fn render(analysis: &Analysis, plan: &[remediation::Step]) -> Vec<u8> {
     let doc = Doc {
         schema: SCHEMA,
         tool: Tool {
@@ -37,6 +39,7 @@ pub fn render(analysis: &Analysis) -> Vec<u8> {
         tenant_domains: analysis.tenant.domains().collect(),
         accounts: &analysis.accounts,
         findings: &analysis.findings,
+        remediation: plan,
         notes: &analysis.notes,
     };
     let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();

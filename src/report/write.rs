@@ -1,0 +1,78 @@
+//! Writes every output of `analyze` into the staging folder, in one place, so the list of
+//! outputs, the manifest and the terminal summary never disagree.
+
+use super::output::{OutputDir, OutputError};
+use super::{clock::Clock, findings_json, manifest, remediation, timeline};
+use crate::analysis::Analysis;
+use std::io::Write;
+
+/// How the reports are written.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Which events go into the timeline.
+    pub timeline: timeline::Scope,
+    /// Zone for times shown to people.
+    pub clock: Clock,
+    /// What to record in the manifest.
+    pub manifest: manifest::Options,
+}
+
+/// Output file names, in the order they are written.
+pub const OUTPUTS: &[&str] = &[
+    "findings.json",
+    "timeline.csv",
+    "timeline.jsonl",
+    "remediation.ps1",
+    "events.parquet",
+    "manifest.json",
+];
+
+fn io(out: &OutputDir, name: &str) -> impl FnOnce(std::io::Error) -> OutputError {
+    let path = out.target().join(name);
+    move |source| OutputError::Io { path, source }
+}
+
+/// Writes all outputs; returns their names.
+pub fn write_all(
+    analysis: &Analysis,
+    out: &OutputDir,
+    options: &ReportOptions,
+) -> Result<Vec<&'static str>, OutputError> {
+    let ctx = analysis.ctx();
+    let plan = remediation::plan(analysis);
+    out.write("findings.json", &findings_json::render(analysis, &plan))?;
+
+    let rows = timeline::rows(analysis, &ctx, options.timeline);
+    let mut w = out.create("timeline.csv")?;
+    timeline::write_csv(&mut w, &rows).map_err(io(out, "timeline.csv"))?;
+    let mut w = out.create("timeline.jsonl")?;
+    timeline::write_jsonl(&mut w, &rows).map_err(io(out, "timeline.jsonl"))?;
+    drop(rows);
+
+    out.write("remediation.ps1", remediation::powershell(&plan).as_bytes())?;
+
+    let files: Vec<String> = analysis
+        .ingest
+        .files
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
+    let mut w = out.create("events.parquet")?;
+    crate::frame::write_events_parquet(
+        &mut w,
+        &analysis.ingest.events,
+        &analysis.ingest.interner,
+        &files,
+    )
+    .map_err(|e| OutputError::Io {
+        path: out.target().join("events.parquet"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    w.flush().map_err(io(out, "events.parquet"))?;
+
+    out.write(
+        "manifest.json",
+        &manifest::render(analysis, &options.manifest, OUTPUTS),
+    )?;
+    Ok(OUTPUTS.to_vec())
+}
