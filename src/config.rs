@@ -112,19 +112,41 @@ pub struct AnalyzeConfig {
     pub report: crate::report::write::ReportOptions,
 }
 
+/// What the user asked `analyze` for, before validation (plain data, no clap types).
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeRequest {
+    /// Inputs.
+    pub paths: Vec<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Replace an existing output folder.
+    pub force: bool,
+    /// `--org-domain` values.
+    pub org_domains: Vec<String>,
+    /// `--geoip` databases.
+    pub geoip: Vec<PathBuf>,
+    /// `--debug-timings`.
+    pub debug_timings: bool,
+    /// `--timeline`.
+    pub timeline: crate::report::timeline::Scope,
+    /// `--timezone`.
+    pub timezone: String,
+}
+
 impl AnalyzeConfig {
     /// Validates.
-    pub fn new(
-        common: Common,
-        paths: Vec<PathBuf>,
-        out: PathBuf,
-        force: bool,
-        org_domains: Vec<String>,
-        geoip: Vec<PathBuf>,
-        debug_timings: bool,
-        timeline: crate::report::timeline::Scope,
-        timezone: &str,
-    ) -> Result<Self, ConfigError> {
+    pub fn new(common: Common, request: AnalyzeRequest) -> Result<Self, ConfigError> {
+        let AnalyzeRequest {
+            paths,
+            out,
+            force,
+            org_domains,
+            geoip,
+            debug_timings,
+            timeline,
+            timezone,
+        } = request;
+        let timezone = timezone.as_str();
         let clock = crate::report::clock::Clock::named(timezone)
             .ok_or_else(|| ConfigError::TimeZone(timezone.to_string()))?;
         if paths.is_empty() {

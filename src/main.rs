@@ -6,9 +6,10 @@ mod progress;
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, ColorChoice, Command};
-use mailsleuth::config::{AnalyzeConfig, Common, InspectConfig};
+use mailsleuth::config::{AnalyzeConfig, AnalyzeRequest, Common, InspectConfig};
 use mailsleuth::inspect::{InspectReport, Outcome};
 use mailsleuth::report::terminal;
+use mailsleuth::report::timeline::Scope;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -66,18 +67,20 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Inspect(args) => inspect(InspectConfig::new(common, args.paths, args.json)?),
         Command::Analyze(a) => analyze(AnalyzeConfig::new(
             common,
-            a.paths,
-            a.out,
-            a.force,
-            a.org_domains,
-            a.geoip,
-            a.debug_timings,
-            match a.timeline {
-                cli::TimelineScope::All => mailsleuth::report::timeline::Scope::All,
-                cli::TimelineScope::Findings => mailsleuth::report::timeline::Scope::Findings,
-                cli::TimelineScope::Accounts => mailsleuth::report::timeline::Scope::Accounts,
+            AnalyzeRequest {
+                paths: a.paths,
+                out: a.out,
+                force: a.force,
+                org_domains: a.org_domains,
+                geoip: a.geoip,
+                debug_timings: a.debug_timings,
+                timeline: match a.timeline {
+                    cli::TimelineScope::All => Scope::All,
+                    cli::TimelineScope::Findings => Scope::Findings,
+                    cli::TimelineScope::Accounts => Scope::Accounts,
+                },
+                timezone: a.timezone,
             },
-            &a.timezone,
         )?),
     }
 }
