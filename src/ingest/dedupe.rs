@@ -9,21 +9,50 @@
 
 use super::FileReport;
 use crate::event::{Event, SourceKind, Sym};
-use std::collections::HashSet;
+use std::collections::hash_map::{Entry, HashMap};
 
-/// Flattens per-file events into one vector, dropping records already seen, and fills each
-/// report's `records` and `duplicates`. Records without an id are always kept.
+/// How much a copy of a record says: a later copy replaces the kept one only when it says
+/// strictly more (the Graph JSON of a sign-in carries coordinates its portal-CSV twin lacks).
+fn richness(e: &Event) -> usize {
+    e.details
+        .as_ref()
+        .map_or(0, |d| d.props.len() + d.items.len() + d.recipients.len())
+}
+
+/// Flattens per-file events into one vector, keeping one copy of each record, and fills each
+/// report's `records` and `duplicates`. The first copy in path order wins unless a later one is
+/// richer; either way the choice is deterministic. Records without an id are always kept.
 pub fn dedupe(per_file: Vec<Vec<Event>>, reports: &mut [FileReport]) -> Vec<Event> {
     let total: usize = per_file.iter().map(Vec::len).sum();
-    let mut seen: HashSet<(SourceKind, Sym)> = HashSet::with_capacity(total);
-    let mut kept = Vec::with_capacity(total);
-    for (events, report) in per_file.into_iter().zip(reports.iter_mut()) {
+    let mut seen: HashMap<(SourceKind, Sym), usize> = HashMap::with_capacity(total);
+    let mut kept: Vec<Event> = Vec::with_capacity(total);
+    for (file, events) in per_file.into_iter().enumerate() {
         for event in events {
-            if event.record_id.is_empty() || seen.insert((event.source, event.record_id)) {
-                report.records += 1;
+            if event.record_id.is_empty() {
+                reports[file].records += 1;
                 kept.push(event);
-            } else {
-                report.duplicates += 1;
+                continue;
+            }
+            match seen.entry((event.source, event.record_id)) {
+                Entry::Vacant(slot) => {
+                    slot.insert(kept.len());
+                    reports[file].records += 1;
+                    kept.push(event);
+                }
+                Entry::Occupied(slot) => {
+                    let old = &mut kept[*slot.get()];
+                    if richness(&event) > richness(old) {
+                        let old_file = old.file as usize;
+                        *old = event;
+                        if let Some(r) = reports.get_mut(old_file) {
+                            r.records -= 1;
+                            r.duplicates += 1;
+                        }
+                        reports[file].records += 1;
+                    } else {
+                        reports[file].duplicates += 1;
+                    }
+                }
             }
         }
     }
@@ -42,6 +71,30 @@ mod tests {
             record_id: i.intern(id),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_richer_later_copy_replaces_the_first() {
+        let i = Interner::new();
+        let file = InputFile {
+            path: "x".into(),
+            size: 0,
+        };
+        let mut reports = vec![FileReport::new(&file), FileReport::new(&file)];
+        let plain = ev(&i, SourceKind::Signin, "r1");
+        let mut rich = ev(&i, SourceKind::Signin, "r1");
+        rich.file = 1;
+        rich.details_mut().props.push(crate::event::Prop {
+            bag: crate::event::Bag::Field,
+            name: i.intern("latitude"),
+            value: "58.4".into(),
+            old: None,
+        });
+        let kept = dedupe(vec![vec![plain], vec![rich]], &mut reports);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].file, 1);
+        assert_eq!((reports[0].records, reports[0].duplicates), (0, 1));
+        assert_eq!((reports[1].records, reports[1].duplicates), (1, 0));
     }
 
     #[test]

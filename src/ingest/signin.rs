@@ -191,11 +191,15 @@ pub(crate) mod ci {
         }
     }
 
-    /// Parses a numeric code from text; see [`Val::code`].
+    /// Parses a numeric code from text; see [`Val::code`]. Some collectors (Panther's
+    /// normalised Azure records, a few SIEM exports) write the word `Success` for result 0:
+    /// that is read as 0; any other word is an error.
     pub(crate) fn parse_code(s: &str) -> Result<Option<u32>, ()> {
         let s = s.trim();
         if s.is_empty() {
             Ok(None)
+        } else if s.eq_ignore_ascii_case("success") || s.eq_ignore_ascii_case("succeeded") {
+            Ok(Some(0))
         } else {
             s.parse::<u32>().map(Some).map_err(drop)
         }
@@ -1585,7 +1589,7 @@ mod tests {
                 "non-numeric sign-in error code",
             ),
             (
-                r#"{"time":"2024-01-01T00:00:00Z","resultType":"Success","properties":{"userPrincipalName":"a@b.c"}}"#,
+                r#"{"time":"2024-01-01T00:00:00Z","resultType":"Broken","properties":{"userPrincipalName":"a@b.c"}}"#,
                 "non-numeric sign-in error code",
             ),
             (
