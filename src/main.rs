@@ -95,7 +95,7 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     bar.finish();
     let inspect = InspectReport::from_ingest(&analysis.ingest);
     let t = std::time::Instant::now();
-    mailsleuth::report::write::write_all(&analysis, &out, &config.report)?;
+    let outputs = mailsleuth::report::write::write_all(&analysis, &out, &config.report)?;
     let dir = out.commit()?;
     let write_time = t.elapsed();
     if config.debug_timings {
@@ -107,9 +107,15 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     }
     let style = terminal::Style {
         color: config.common.color,
+        clock: config.report.clock,
     };
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", terminal::summary(&analysis, &dir, style)).context("writing to stdout")?;
+    write!(
+        stdout,
+        "{}",
+        terminal::summary(&analysis, &dir, &outputs, style)
+    )
+    .context("writing to stdout")?;
     stdout.flush()?;
     Ok(match inspect.outcome() {
         Outcome::Complete => exit::OK,
@@ -130,6 +136,7 @@ fn inspect(config: InspectConfig) -> Result<u8> {
     } else {
         let style = terminal::Style {
             color: config.common.color,
+            ..Default::default()
         };
         write!(stdout, "{}", terminal::inspect(&report, style)).context("writing to stdout")?;
     }

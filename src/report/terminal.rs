@@ -11,6 +11,19 @@ use std::fmt::Write;
 pub struct Style {
     /// Use colour.
     pub color: bool,
+    /// Zone for times.
+    pub clock: super::clock::Clock,
+}
+
+impl Style {
+    /// Colour exactly when asked: `--color always` colours a pipe too; `never`/NO_COLOR never.
+    fn apply(&self, table: &mut Table) {
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+    }
 }
 
 fn num(n: u64) -> Cell {
@@ -41,9 +54,7 @@ pub fn inspect(report: &InspectReport, style: Style) -> String {
             "First (UTC)",
             "Last (UTC)",
         ]);
-    if !style.color {
-        table.force_no_tty();
-    }
+    style.apply(&mut table);
     for f in &report.files {
         table.add_row(vec![
             Cell::new(escape::terminal(&f.path)),
@@ -105,24 +116,24 @@ pub fn inspect(report: &InspectReport, style: Style) -> String {
 pub fn summary(
     analysis: &crate::analysis::Analysis,
     out: &std::path::Path,
+    outputs: &[&str],
     style: Style,
 ) -> String {
     use crate::correlate::Verdict;
+    let zone = style.clock.zone_name();
     let mut out_s = String::new();
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
-            "Account",
-            "Verdict",
-            "Score",
-            "Window (UTC)",
-            "Attacker IPs",
+            "Account".to_string(),
+            "Verdict".into(),
+            "Score".into(),
+            format!("Window ({zone})"),
+            "Attacker IPs".into(),
         ]);
-    if !style.color {
-        table.force_no_tty();
-    }
+    style.apply(&mut table);
     let mut clean = 0;
     for a in &analysis.accounts {
         if a.verdict == Verdict::Clean {
@@ -131,7 +142,13 @@ pub fn summary(
         }
         let window = a.window.map_or_else(
             || "-".into(),
-            |w| format!("{} → {}", time(Some(w.start)), time(Some(w.end))),
+            |w| {
+                format!(
+                    "{} → {}",
+                    style.clock.short(w.start),
+                    style.clock.short(w.end)
+                )
+            },
         );
         let mut verdict = Cell::new(a.verdict.as_str());
         if style.color {
@@ -180,14 +197,17 @@ pub fn summary(
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec!["Severity", "Time (UTC)", "Account", "Finding"]);
-        if !style.color {
-            t.force_no_tty();
-        }
+            .set_header(vec![
+                "Severity".to_string(),
+                format!("Time ({zone})"),
+                "Account".into(),
+                "Finding".into(),
+            ]);
+        style.apply(&mut t);
         for f in top.iter().take(12) {
             t.add_row(vec![
                 Cell::new(f.severity.as_str()),
-                Cell::new(time(Some(f.first_seen))),
+                Cell::new(style.clock.short(f.first_seen)),
                 Cell::new(escape::terminal(&f.account)),
                 Cell::new(escape::terminal(&f.summary)),
             ]);
@@ -200,8 +220,9 @@ pub fn summary(
     }
     let _ = writeln!(
         out_s,
-        "reports: {}",
-        escape::terminal(&out.join("findings.json").display().to_string())
+        "reports in {}: {}",
+        escape::terminal(&out.display().to_string()),
+        outputs.join(", ")
     );
     out_s
 }
