@@ -339,10 +339,17 @@ mod tests {
         v.to_string()
     }
 
-    /// Adds the alert fields to the last event as `Bag::Field` props, as a parser that keeps
-    /// them would (the current UAL parser drops them).
+    /// Sets the alert fields of the last event as `Bag::Field` props, replacing what the
+    /// record itself said (the parser keeps the record's own fields).
     fn keep_fields(k: &mut Kit, fields: &[(&str, &str)]) {
         let i = &k.interner;
+        let names: Vec<crate::event::Sym> = fields.iter().map(|(n, _)| i.intern(n)).collect();
+        if let Some(e) = k.events.last_mut() {
+            if let Some(d) = e.details.as_mut() {
+                d.props
+                    .retain(|p| !(p.bag == Bag::Field && names.contains(&p.name)));
+            }
+        }
         let props: Vec<Prop> = fields
             .iter()
             .map(|(n, v)| Prop {
@@ -455,6 +462,8 @@ mod tests {
                 ("Name", "Email reported by user as malware or phish"),
                 ("Severity", "Low"),
                 ("AlertId", "al-9"),
+                // The triggering record names no user of its own here.
+                ("Data", "{\"etype\":\"Mailbox\"}"),
             ],
         );
         for (n, u) in ["ann@corp.example", "bob@corp.example"].iter().enumerate() {
@@ -469,6 +478,7 @@ mod tests {
                     ("AlertId", "al-9"),
                     ("EntityType", "User"),
                     ("AlertEntityId", u),
+                    ("Data", "{\"etype\":\"Mailbox\"}"),
                 ],
             );
         }

@@ -52,8 +52,8 @@
 //! `details` (left `None` when empty):
 //! * `props`, in this order: every entry of `Parameters`, `ExtendedProperties`, `DeviceProperties`,
 //!   `OperationProperties`, `ModifiedProperties` (NewValue in `value`, OldValue in `old`), each with
-//!   its [`Bag`], names as written, order and duplicates kept, a missing Value as `""`; then
-//!   [`Bag::Field`] entries (only when not blank) for `LogonType`, `InternalLogonType`, `UserType`
+//!   its [`event::Bag`](crate::event::Bag), names as written, order and duplicates kept, a missing Value as `""`; then
+//!   [`Bag::Field`](crate::event::Bag::Field) entries (only when not blank) for `LogonType`, `InternalLogonType`, `UserType`
 //!   (all three as the **number** in text — names such as the mailbox-audit `Owner`/`Delegate`/`Admin`
 //!   or Graph's `regular` are mapped to it, unknown names kept as written), `ClientAppId`,
 //!   `ClientInfoString`, `MailboxOwnerUPN`, `SendAsUserSmtp`, `SendOnBehalfOfUserSmtp`,
@@ -159,6 +159,78 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 Ok(Text(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A date field: text like [`Text`], or the object Windows PowerShell 5.1 `ConvertTo-Json`
+/// writes for a `DateTime` that carries extra properties —
+/// `{"value":"\/Date(1695693073000)\/","DisplayHint":2,"DateTime":"Tuesday, …"}` — whose
+/// `value` is taken (its `DateTime` is culture text, used only when `value` is missing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DateText<'a>(pub Text<'a>);
+
+impl<'a> From<Text<'a>> for DateText<'a> {
+    fn from(t: Text<'a>) -> Self {
+        DateText(t)
+    }
+}
+
+impl Blank for DateText<'_> {
+    fn is_blank(&self) -> bool {
+        self.0.is_blank()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for DateText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = DateText<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a date")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(DateText(Text(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(DateText(Text(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(DateText(Text(Cow::Owned(v))))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(DateText(Text(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(DateText(Text(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(DateText(Text(Cow::Owned(v.to_string()))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                #[derive(Clone, Copy)]
+                enum K {
+                    Value,
+                    DateTime,
+                    Other,
+                }
+                const KEYS: &[(&str, K)] = &[("value", K::Value), ("DateTime", K::DateTime)];
+                let mut value: Option<Text<'a>> = None;
+                let mut display: Option<Text<'a>> = None;
+                while let Some(k) = map.next_key_seed(KeySeed(KEYS, K::Other))? {
+                    match k {
+                        K::Value => value.fill(map.next_value()?),
+                        K::DateTime => display.fill(map.next_value()?),
+                        K::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                value.fill(display);
+                Ok(DateText(value.unwrap_or_default()))
             }
         }
         d.deserialize_any(V(PhantomData))
@@ -681,6 +753,23 @@ impl Fill for Bag<'_> {
     }
 }
 
+/// A field kept as text whatever its JSON type (alert `Data` is a JSON string in some exports
+/// and an object in others): never a reason to skip a record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnyText<'a>(pub Cow<'a, str>);
+
+impl Blank for AnyText<'_> {
+    fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for AnyText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(AnyText(Rendered::deserialize(d)?.0.unwrap_or_default()))
+    }
+}
+
 /// Any JSON value as text: strings as they are, numbers in decimal, booleans `True`/`False`,
 /// null as `None`, arrays and objects as compact JSON.
 struct Rendered<'a>(Option<Cow<'a, str>>);
@@ -1167,9 +1256,9 @@ ci_struct! {
         /// `RecordType` (number or name); Graph `auditLogRecordType`.
         "RecordType" | "auditLogRecordType" => record_type: Option<Enumish<'a>>,
         /// `CreationTime`: ISO, UTC, no zone.
-        "CreationTime" => creation_time: Option<Text<'a>>,
+        "CreationTime" => creation_time: Option<DateText<'a>>,
         /// Wrapper date: `CreationDate` (culture-formatted, `/Date(ms)/`), Graph `createdDateTime`.
-        "CreationDate" | "createdDateTime" => creation_date: Option<Text<'a>>,
+        "CreationDate" | "createdDateTime" => creation_date: Option<DateText<'a>>,
         /// `Operation`; wrapper `Operations`.
         "Operation" | "Operations" => operation: Option<Text<'a>>,
         /// `Workload`.
@@ -1196,6 +1285,36 @@ ci_struct! {
         "ObjectId" => object_id: Option<Text<'a>>,
         /// `OrganizationName`.
         "OrganizationName" => organization_name: Option<Text<'a>>,
+        /// Exchange search text (`SearchQueryInitiatedExchange`).
+        "QueryText" => query_text: Option<AnyText<'a>>,
+        /// SharePoint search text (`SearchQueryPerformed`).
+        "SearchQueryText" => search_query_text: Option<AnyText<'a>>,
+        /// Where a search came from (OWA, Outlook …).
+        "QuerySource" => query_source: Option<AnyText<'a>>,
+        /// Security & Compliance alert (RecordType 40): alert policy name.
+        "Name" => alert_name: Option<AnyText<'a>>,
+        /// Alert severity (`High`, `Medium` …).
+        "Severity" => alert_severity: Option<AnyText<'a>>,
+        /// Alert id.
+        "AlertId" => alert_id: Option<AnyText<'a>>,
+        /// Alert type.
+        "AlertType" => alert_type: Option<AnyText<'a>>,
+        /// Alert category (ThreatManagement …).
+        "Category" => alert_category: Option<AnyText<'a>>,
+        /// Alert status.
+        "Status" => alert_status: Option<AnyText<'a>>,
+        /// Alert source.
+        "Source" => alert_source: Option<AnyText<'a>>,
+        /// Alert entity type (User …).
+        "EntityType" => alert_entity_type: Option<AnyText<'a>>,
+        /// Alert entity id.
+        "AlertEntityId" => alert_entity_id: Option<AnyText<'a>>,
+        /// Alert policy id.
+        "PolicyId" => alert_policy_id: Option<AnyText<'a>>,
+        /// Alert data (JSON text: entities such as `f3u`, the affected user).
+        "Data" => alert_data: Option<AnyText<'a>>,
+        /// Alert comments.
+        "Comments" => alert_comments: Option<AnyText<'a>>,
         /// `MailboxOwnerUPN`.
         "MailboxOwnerUPN" => mailbox_owner_upn: Option<Text<'a>>,
         /// `LogonType` (0 Owner, 1 Admin, 2 Delegated …).
@@ -1285,7 +1404,7 @@ impl<'a> AuditData<'a> {
 
     /// True when a record carries a time (own or wrapper).
     pub fn has_time(&self) -> bool {
-        nb(&self.creation_time).is_some() || nb(&self.creation_date).is_some()
+        nbd(&self.creation_time).is_some() || nbd(&self.creation_date).is_some()
     }
 
     /// The RecordType number: numbers, numeric strings and names (case-insensitive,
@@ -1298,6 +1417,11 @@ impl<'a> AuditData<'a> {
 /// The text of an optional [`Text`], trimmed, when not blank.
 fn nb<'s>(t: &'s Option<Text<'_>>) -> Option<&'s str> {
     t.as_ref().and_then(Text::non_blank)
+}
+
+/// The text of an optional [`DateText`], trimmed, when not blank.
+fn nbd<'s>(t: &'s Option<DateText<'_>>) -> Option<&'s str> {
+    t.as_ref().and_then(|d| d.0.non_blank())
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1425,7 +1549,7 @@ fn address_in(v: &str) -> Option<&str> {
 
 /// The time of a record, with its [`flags`].
 fn event_time(ad: &AuditData<'_>) -> Result<(Timestamp, u8), Skip> {
-    if let Some(ct) = nb(&ad.creation_time) {
+    if let Some(ct) = nbd(&ad.creation_time) {
         if let Some(t) = parse_iso(ct) {
             return Ok((t, 0));
         }
@@ -1440,7 +1564,7 @@ fn event_time(ad: &AuditData<'_>) -> Result<(Timestamp, u8), Skip> {
             ));
         }
     }
-    if let Some(cd) = nb(&ad.creation_date) {
+    if let Some(cd) = nbd(&ad.creation_date) {
         let amb = |a: bool| if a { flags::TIME_AMBIGUOUS } else { 0 };
         if cd.contains("Date(") {
             if let Some(t) = parse_ms_date(cd) {
@@ -1695,6 +1819,28 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
     ];
     for (name, t) in text_fields {
         if let Some(v) = nb(t) {
+            field(name, v);
+        }
+    }
+    let any_fields = [
+        ("QueryText", &ad.query_text),
+        ("SearchQueryText", &ad.search_query_text),
+        ("QuerySource", &ad.query_source),
+        ("Name", &ad.alert_name),
+        ("Severity", &ad.alert_severity),
+        ("AlertId", &ad.alert_id),
+        ("AlertType", &ad.alert_type),
+        ("Category", &ad.alert_category),
+        ("Status", &ad.alert_status),
+        ("Source", &ad.alert_source),
+        ("EntityType", &ad.alert_entity_type),
+        ("AlertEntityId", &ad.alert_entity_id),
+        ("PolicyId", &ad.alert_policy_id),
+        ("Data", &ad.alert_data),
+        ("Comments", &ad.alert_comments),
+    ];
+    for (name, t) in any_fields {
+        if let Some(v) = t.as_ref().map(|t| t.0.trim()).filter(|v| !v.is_empty()) {
             field(name, v);
         }
     }
@@ -3249,6 +3395,44 @@ mod tests {
         assert_eq!(s(&i, e.workload), "SharePoint");
     }
 
+    mod never_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn command_lines(s in "[-a-zA-Z:\"'(),@$ é]{0,60}") {
+                for nv in parse_command_line(&s) {
+                    prop_assert!(!nv.name.is_empty());
+                }
+            }
+
+            #[test]
+            fn json_records(s in "[{}\\[\\]\":,0-9a-zA-Z \\\\/.-]{0,80}") {
+                let i = Interner::new();
+                let _ = event_from_json(&s, SourceKind::Ual, &ctx(&i), 1);
+            }
+
+            #[test]
+            fn field_values(
+                key in prop::sample::select(vec![
+                    "Id", "RecordType", "CreationTime", "CreationDate", "Parameters", "Item",
+                    "AffectedItems", "Folders", "Actor", "AuditData", "ErrorNumber",
+                    "OperationCount", "AppAccessContext", "LogonType", "ModifiedProperties",
+                ]),
+                value in prop::sample::select(vec![
+                    "null", "true", "-1", "1e400", "18446744073709551616", "\"\"", "\"x\"",
+                    "[]", "{}", "[null]", "[{}]", "[[]]", "{\"Name\":1}", "\"-a\"",
+                    "{\"value\":\"/Date(1)/\"}", "[\"s\",{\"Value\":[1]}]",
+                ]),
+            ) {
+                let i = Interner::new();
+                let j = format!(r#"{{"Id":"x","CreationTime":"2023-09-26T01:51:13","{key}":{value}}}"#);
+                let _ = event_from_json(&j, SourceKind::Ual, &ctx(&i), 1);
+            }
+        }
+    }
+
     #[test]
     fn addresses() {
         for good in ["a@b.com", " A.B+c@sub.example.org "] {
@@ -3270,5 +3454,53 @@ mod tests {
         assert_eq!(address_in("u@x.com\\Rule"), Some("u@x.com"));
         assert_eq!(address_in("u@x.com:\\Inbox"), Some("u@x.com"));
         assert_eq!(address_in("Rule name"), None);
+    }
+}
+
+#[cfg(test)]
+mod search_and_alert_fields {
+    use crate::event::{Bag, Interner};
+    use crate::ingest::record::{JsonParser, ParseCtx};
+    use crate::ingest::ual_json::UalJson;
+
+    fn parse(i: &Interner, json: &str) -> crate::event::Event {
+        let ctx = ParseCtx {
+            interner: i,
+            file: 0,
+        };
+        let mut out = Vec::new();
+        UalJson::new()
+            .parse_record(json, 1, &ctx, &mut out)
+            .unwrap();
+        out.remove(0)
+    }
+
+    #[test]
+    fn search_text_and_alert_fields_are_kept_whatever_their_json_type() {
+        let i = Interner::new();
+        let e = parse(
+            &i,
+            r#"{"CreationTime":"2026-03-09T09:24:13","Id":"s1","Operation":"SearchQueryInitiatedExchange","RecordType":101,"UserId":"a@corp.example","QueryText":"bank details","QuerySource":"OWA"}"#,
+        );
+        assert_eq!(e.prop(&i, Bag::Field, "QueryText"), Some("bank details"));
+        let e = parse(
+            &i,
+            r#"{"CreationTime":"2026-03-09T11:00:00","Id":"al1","Operation":"AlertTriggered","RecordType":40,"UserId":"SecurityComplianceAlerts","Name":"User restricted from sending email","Severity":"High","Data":{"f3u":"a@corp.example","ts":"2026-03-09"}}"#,
+        );
+        assert_eq!(
+            e.prop(&i, Bag::Field, "Name"),
+            Some("User restricted from sending email")
+        );
+        assert_eq!(e.prop(&i, Bag::Field, "Severity"), Some("High"));
+        let data = e.prop(&i, Bag::Field, "Data").unwrap();
+        assert!(data.contains("\"f3u\":\"a@corp.example\""), "{data}");
+        let e = parse(
+            &i,
+            r#"{"CreationTime":"2026-03-09T11:00:00","Id":"al2","Operation":"AlertTriggered","RecordType":40,"Name":"x","Data":"{\"f3u\":\"b@corp.example\"}"}"#,
+        );
+        assert!(e
+            .prop(&i, Bag::Field, "Data")
+            .unwrap()
+            .contains("b@corp.example"));
     }
 }

@@ -33,7 +33,9 @@
 //!   [`Bag::OperationProperties`](crate::event::Bag::OperationProperties). A JSON array there is
 //!   read as a Name/Value array. `AuditOperationsCountInAggregatedRecord` → `OperationCount`.
 
-use super::audit_data::{to_event, AuditData, Bag, Count, Enumish, Folder, Item, NameValue, Text};
+use super::audit_data::{
+    to_event, AuditData, Bag, Count, DateText, Enumish, Folder, Item, NameValue, Text,
+};
 use super::record::{CsvParser, Header, ParseCtx, ParseResult, Row, Skip};
 use crate::event::{Bag as PropBag, Event, Prop, SourceKind};
 use std::borrow::Cow;
@@ -231,7 +233,7 @@ impl CsvParser for MailboxAuditCsv {
         let op_props = row.get(self.operation_properties);
         let mut ad = AuditData {
             id: text(row, self.identity),
-            creation_date: text(row, self.last_accessed),
+            creation_date: text(row, self.last_accessed).map(DateText),
             operation: text(row, self.operation),
             workload: Some(Text::borrowed("Exchange")),
             user_id: text(row, self.logon_user),

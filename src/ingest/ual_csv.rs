@@ -22,7 +22,7 @@
 //! unexpected field types`, `AuditData is empty and the row has no time and operation`).
 //! Blank rows (`,,,`) produce nothing and are not reported.
 
-use super::audit_data::{event_from_parts, AuditData, Enumish, Text};
+use super::audit_data::{event_from_parts, AuditData, DateText, Enumish, Text};
 use super::record::{CsvParser, Header, ParseCtx, ParseResult, Row};
 use crate::event::{Event, SourceKind};
 use std::borrow::Cow;
@@ -76,7 +76,7 @@ impl CsvParser for UalCsv {
         }
         let wrapper = AuditData {
             id: text(row, self.id),
-            creation_date: text(row, self.time),
+            creation_date: text(row, self.time).map(DateText),
             record_type: text(row, self.record_type).map(|t| Enumish::from_text(t.0)),
             operation: text(row, self.operation),
             user_id: text(row, self.user_id),

@@ -380,6 +380,25 @@ mod tests {
     }
 
     #[test]
+    fn powershell_5_datetime_objects() {
+        // Windows PowerShell 5.1 writes a DateTime with extra properties as an object.
+        let i = Interner::new();
+        let ps = r#"{"RecordType":1,"Operations":"Set-Mailbox","Identity":"g9",
+            "CreationDate":{"value":"\/Date(1695693375000)\/","DisplayHint":2,"DateTime":"Tuesday, September 26, 2023 1:56:15 AM"},
+            "AuditData":"{\"Id\":\"g9\",\"Operation\":\"Set-Mailbox\"}"}"#;
+        let e = parse(&i, ps).unwrap();
+        assert_eq!(e.time, Timestamp::from_millis(1_695_693_375_000));
+        assert_eq!(e.flags, flags::TIME_FROM_WRAPPER);
+        // Only the display text: culture text, still read.
+        let ps =
+            r#"{"Id":"g8","Operation":"Op","CreationTime":{"DateTime":"9/26/2023 1:56:15 AM"}}"#;
+        let e = parse(&i, ps).unwrap();
+        assert_eq!(e.time, utc("2023-09-26T01:56:15"));
+        let e = parse(&i, r#"{"Id":"g7","CreationTime":{"x":1}}"#).unwrap_err();
+        assert_eq!(e.reason, "record has no time");
+    }
+
+    #[test]
     fn graph_audit_search_record() {
         let i = Interner::new();
         let graph = r##"{
@@ -436,24 +455,5 @@ mod tests {
         ] {
             assert_eq!(parse(&i, text).unwrap_err().reason, reason, "{text}");
         }
-    }
-}
-#[cfg(test)]
-mod perf_tmp {
-    #[test]
-    #[ignore]
-    fn perf() {
-        let rec = r#"{"CreationTime":"2024-05-06T07:08:09","Id":"5f2a3b4c-1111-2222-3333-444455556666","Operation":"MailItemsAccessed","OrganizationId":"df233d94-fed3-4436-bf9a-a799fb85a159","RecordType":50,"ResultStatus":"Succeeded","UserKey":"10032002F222981B","UserType":0,"Version":1,"Workload":"Exchange","ClientIP":"203.0.113.45","UserId":"eve@contoso.com","AppId":"00000002-0000-0ff1-ce00-000000000000","ClientAppId":"","ClientIPAddress":"203.0.113.45","ClientInfoString":"Client=OWA;Action=ViaProxy","ExternalAccess":false,"InternalLogonType":0,"LogonType":0,"LogonUserSid":"S-1-5-21-1","MailboxGuid":"8b46a639-c47f-4634-b90c-2accecd337e3","MailboxOwnerSid":"S-1-5-21-1","MailboxOwnerUPN":"eve@contoso.com","OperationProperties":[{"Name":"MailAccessType","Value":"Bind"},{"Name":"IsThrottled","Value":"False"}],"OrganizationName":"contoso.onmicrosoft.com","OriginatingServer":"CH3PR10MB7864 (15.20.6813.027)","SessionId":"5b0c2a71-0d7e-4c2f-9a55-3f1e8b7c6d20","Folders":[{"FolderItems":[{"Id":"x","InternetMessageId":"<a@b.c>","SizeInBytes":12345}],"Id":"f","Path":"\\Inbox"}],"OperationCount":1}"#;
-        let i = crate::event::Interner::new();
-        let ctx = crate::ingest::record::ParseCtx { interner: &i, file: 0 };
-        let n = 200_000;
-        let t = std::time::Instant::now();
-        let mut k = 0usize;
-        for line in 0..n {
-            let e = super::super::audit_data::event_from_json(rec, crate::event::SourceKind::Ual, &ctx, line).unwrap();
-            k += e.props().len();
-        }
-        let el = t.elapsed();
-        eprintln!("{} recs in {:?} = {:.0} rec/s ({} MB/s) {k}", n, el, n as f64 / el.as_secs_f64(), (rec.len() * n as usize) as f64 / el.as_secs_f64() / 1e6);
     }
 }
