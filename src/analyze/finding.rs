@@ -125,7 +125,7 @@ pub struct Evidence {
 /// One detection result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// Stable id: rule + account + first evidence (same inputs ⇒ same id).
+    /// Stable id: rule + account + the first evidence record's id (same evidence ⇒ same id).
     pub id: String,
     /// Rule id.
     pub rule: &'static str,
@@ -217,10 +217,18 @@ impl Finding {
         ips.sort();
         ips.dedup();
         self.ips = ips;
+        // Anchored on the record's own id, so the same evidence gives the same id however the
+        // export was split, ordered or copied; file:line only for records without an id.
         let anchor = self
             .evidence
             .first()
-            .map(|e| format!("{}|{}|{}", e.record_id, e.file, e.line))
+            .map(|e| {
+                if e.record_id.is_empty() {
+                    format!("{}|{}", e.file, e.line)
+                } else {
+                    e.record_id.clone()
+                }
+            })
             .unwrap_or_default();
         self.id = format!(
             "{}-{:08x}",

@@ -734,6 +734,17 @@ impl<'a> Bag<'a> {
             .filter(|v| !v.is_empty())
     }
 
+    /// The first value of `name` exactly as recorded (not trimmed; only an empty value counts
+    /// as absent). For attacker-chosen text — rule names, user agents — whose surrounding
+    /// white space is part of the evidence (a rule named " ").
+    pub fn get_raw(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|nv| nv.name.trim().eq_ignore_ascii_case(name))
+            .and_then(|nv| nv.value.as_deref())
+            .filter(|v| !v.is_empty())
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -1419,6 +1430,14 @@ fn nb<'s>(t: &'s Option<Text<'_>>) -> Option<&'s str> {
     t.as_ref().and_then(Text::non_blank)
 }
 
+/// Attacker free text (subjects, user agents) exactly as recorded, when not blank: identifiers
+/// are trimmed for joining, but evidence quotes what the attacker wrote.
+fn raw_nb<'s>(t: &'s Option<Text<'_>>) -> Option<&'s str> {
+    t.as_ref()
+        .map(|t| t.0.as_ref())
+        .filter(|s| !s.trim().is_empty())
+}
+
 /// The text of an optional [`DateText`], trimmed, when not blank.
 fn nbd<'s>(t: &'s Option<DateText<'_>>) -> Option<&'s str> {
     t.as_ref().and_then(|d| d.0.non_blank())
@@ -1641,7 +1660,7 @@ fn object_of<'s>(ad: &'s AuditData<'_>, op: &str) -> Option<&'s str> {
                 .is_some_and(|t| t.eq_ignore_ascii_case(suffix))
     };
     if op_lower_ends("-InboxRule") {
-        if let Some(n) = ad.parameters.get("Name") {
+        if let Some(n) = ad.parameters.get_raw("Name") {
             return Some(n);
         }
         if let Some(o) = object_id.filter(|o| o.contains('\\')) {
@@ -1665,7 +1684,7 @@ fn object_of<'s>(ad: &'s AuditData<'_>, op: &str) -> Option<&'s str> {
         .iter()
         .any(|w| w.eq_ignore_ascii_case(op))
     {
-        if let Some(s) = ad.item.as_ref().and_then(|i| nb(&i.subject)) {
+        if let Some(s) = ad.item.as_ref().and_then(|i| raw_nb(&i.subject)) {
             return Some(s);
         }
     }
@@ -1715,11 +1734,8 @@ fn mail_item(item: &Item<'_>, fallback_folder: Option<&str>) -> MailItem {
     MailItem {
         folder: folder.map(Box::from),
         internet_message_id: nb(&item.internet_message_id).map(Box::from),
-        subject: item.subject.as_ref().and_then(|s| {
-            // Subjects are attacker text: keep leading/trailing spaces out but otherwise as is.
-            let t = s.0.trim();
-            (!t.is_empty()).then(|| Box::from(t))
-        }),
+        // Subjects are attacker text: kept exactly as recorded.
+        subject: raw_nb(&item.subject).map(Box::from),
         size: item.size_in_bytes.and_then(|c| c.0),
     }
 }
@@ -1962,9 +1978,10 @@ pub fn to_event(
         .map_or(crate::event::Sym::EMPTY, |s| it.intern(&normalize_ip(s)));
     let user_agent = ad
         .extended_properties
-        .get("UserAgent")
-        .or(nb(&ad.user_agent))
-        .or(nb(&ad.client_info_string))
+        .get_raw("UserAgent")
+        .filter(|u| !u.trim().is_empty())
+        .or(raw_nb(&ad.user_agent))
+        .or(raw_nb(&ad.client_info_string))
         .unwrap_or("");
     let aac = ad.app_access_context.as_ref();
     let app_id = nb(&ad.app_id)

@@ -505,7 +505,8 @@ impl<R: Read> JsonSplitter<R> {
                 if let Some(k) = &mut self.key_start {
                     if *k >= keep_from {
                         *k -= keep_from;
-                        self.key_end -= keep_from;
+                        // The key may still be open (its end not seen yet): never underflow.
+                        self.key_end = self.key_end.saturating_sub(keep_from);
                     } else {
                         self.key_start = None;
                     }
@@ -631,6 +632,7 @@ impl<R: Read> JsonSplitter<R> {
                     self.in_str = true;
                     if self.depth == 1 && self.rec.as_ref().is_some_and(|r| r.top_object) {
                         self.key_start = Some(i);
+                        self.key_end = i;
                     }
                     if self.rec.is_none() && self.depth == self.emit_depth && self.depth > 0 {
                         self.skip(self.line, "JSON value is not an object");
@@ -910,6 +912,19 @@ mod tests {
                 (4, "file ends inside a JSON record (truncated record)")
             ]
         );
+    }
+
+    #[test]
+    fn json_cut_inside_a_key_after_a_complete_record_is_reported_not_a_panic() {
+        // Found by the truncation property test: the splitter compacted its buffer while a
+        // key was still open and underflowed.
+        for cut in 1..12 {
+            let text = "{\"a\":1}\n{\"Record\":2}\n";
+            let (r, s, _) = json_records(&text[..8 + cut], small());
+            assert_eq!(r[0].1, "{\"a\":1}");
+            assert!(r.len() == 1 || cut >= 13);
+            assert!(s.iter().all(|s| s.line == 2), "{s:?}");
+        }
     }
 
     #[test]
