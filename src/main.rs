@@ -36,6 +36,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Peak resident memory of this process (Linux `VmHWM`), for `--debug-timings`.
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.0} MB", kb as f64 / 1024.0))
+}
+
 fn color_enabled(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -100,9 +108,19 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     let write_time = t.elapsed();
     if config.debug_timings {
         let tm = &analysis.timings;
+        let bytes: u64 = analysis.ingest.files.iter().map(|f| f.size).sum();
+        let mb = bytes as f64 / 1e6;
         eprintln!(
-            "timings: ingest {:?}, prepare {:?}, detect {:?}, correlate {:?}, write {:?}",
-            tm.ingest, tm.prepare, tm.detect, tm.correlate, write_time
+            "timings: ingest {:.2}s ({:.0} MB/s, {} records), prepare {:.2}s, detect {:.2}s, \
+             correlate {:.2}s, write {:.2}s; peak memory {}",
+            tm.ingest.as_secs_f64(),
+            mb / tm.ingest.as_secs_f64().max(1e-9),
+            analysis.ingest.events.len(),
+            tm.prepare.as_secs_f64(),
+            tm.detect.as_secs_f64(),
+            tm.correlate.as_secs_f64(),
+            write_time.as_secs_f64(),
+            peak_memory().unwrap_or_else(|| "unavailable".into())
         );
     }
     let style = terminal::Style {
