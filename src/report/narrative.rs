@@ -57,9 +57,13 @@ pub fn steps(ctx: &Ctx<'_>, account: &AccountVerdict, findings: &[Finding]) -> V
         .collect();
     let cited = findings_by_event(&own);
     let mut events: Vec<u32> = account.attacker_events.clone();
-    // Findings' own evidence belongs to the story too (e.g. a rule created without an IP).
-    for f in own.iter().filter(|f| f.severity >= Severity::Medium) {
-        events.extend(f.events.iter().copied());
+    // Without a footprint, the findings' own evidence is the story. With one, the footprint is:
+    // a finding that pairs an attacker event with the user's own (impossible travel) must not
+    // put the user's own sign-in into the attacker's story.
+    if events.is_empty() {
+        for f in own.iter().filter(|f| f.severity >= Severity::Medium) {
+            events.extend(f.events.iter().copied());
+        }
     }
     events.sort_unstable_by_key(|&i| ctx.ev(i).time_key());
     events.dedup();
@@ -76,6 +80,31 @@ pub fn steps(ctx: &Ctx<'_>, account: &AccountVerdict, findings: &[Finding]) -> V
         ids.dedup();
         let op = ctx.s(e.operation_raw).to_string();
         let ip = ctx.s(e.ip).to_string();
+        // One logon is often in two exports (UAL UserLoggedIn and the Entra sign-in log):
+        // tell it once, citing both.
+        if ctx.is_signin(e) {
+            if let Some(last) = steps.last_mut() {
+                let prev = ctx.ev(*last.events.last().unwrap_or(&i));
+                let twin = ctx.is_signin(prev)
+                    && prev.source != e.source
+                    && prev.ip == e.ip
+                    && prev.outcome == e.outcome
+                    && (e.time.0 - prev.time.0).abs() <= 2_000_000;
+                if twin {
+                    let ev = ctx.evidence(e);
+                    last.source.push_str(&format!("; {}:{}", ev.file, ev.line));
+                    last.events.push(i);
+                    for id in ids {
+                        if !last.finding_ids.contains(&id) {
+                            last.finding_ids.push(id);
+                        }
+                    }
+                    last.finding_ids.sort();
+                    last.severity = last.severity.max(top.map(|f| f.severity));
+                    continue;
+                }
+            }
+        }
         if let Some(last) = steps.last_mut() {
             let mergeable = last.operation == op
                 && last.ip == ip

@@ -19,6 +19,8 @@ pub struct ReportOptions {
 
 /// Output file names, in the order they are written.
 pub const OUTPUTS: &[&str] = &[
+    "report.html",
+    "report.md",
     "findings.json",
     "timeline.csv",
     "timeline.jsonl",
@@ -39,6 +41,10 @@ pub fn write_all(
     options: &ReportOptions,
 ) -> Result<Vec<&'static str>, OutputError> {
     let ctx = analysis.ctx();
+    let model = super::model::Model::build(analysis, &options.clock);
+    out.write("report.html", super::html::render(&model).as_bytes())?;
+    out.write("report.md", super::markdown::render(&model).as_bytes())?;
+    drop(model);
     let plan = remediation::plan(analysis);
     out.write("findings.json", &findings_json::render(analysis, &plan))?;
 
