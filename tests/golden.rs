@@ -55,6 +55,10 @@ fn sample_outputs_match_the_golden_files() {
         let keep = std::env::temp_dir().join("mailsleuth-golden-actual");
         let _ = std::fs::remove_dir_all(&keep);
         let _ = std::fs::rename(&out, &keep);
-        panic!("{}\nactual outputs kept in {}", mismatched.join("\n"), keep.display());
+        panic!(
+            "{}\nactual outputs kept in {}",
+            mismatched.join("\n"),
+            keep.display()
+        );
     }
 }

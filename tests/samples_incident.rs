@@ -92,15 +92,36 @@ fn every_attacker_action_is_in_a_finding() {
             "successful attacker sign-in",
         ),
         ("99027e65-584d-48a5-9ddf-71e64ab4cf89", "New-InboxRule .."),
-        ("5507979a-122e-4074-9d07-549a41b1cdd2", "MailItemsAccessed Sync"),
+        (
+            "5507979a-122e-4074-9d07-549a41b1cdd2",
+            "MailItemsAccessed Sync",
+        ),
         ("21f26055-bc65-4f31-b2dd-75164472b44b", "search 'invoice'"),
-        ("2950b18e-ac91-45c3-b71f-40ac7ce88515", "Set-Mailbox forwarding"),
+        (
+            "2950b18e-ac91-45c3-b71f-40ac7ce88515",
+            "Set-Mailbox forwarding",
+        ),
         ("7864dc2c-d8af-4301-b650-4a886bb1ecd2", "MFA method added"),
-        ("6f193d77-cca4-42df-9d25-806afa605918", "consent to PDF Reader Online"),
-        ("bda06e20-4542-41db-974d-4387f8e92f41", "Send to the supplier"),
-        ("75cc3b77-c927-4ce5-870a-2dbde9af1f31", "HardDelete of sent items"),
-        ("fe0a0ba9-0e89-49d5-b80d-9732c976f80e", "Set-InboxRule from the replay IP"),
-        ("9bdc0528-cfc1-475d-b748-2d50b528f1a8", "Remove-InboxRule clean-up"),
+        (
+            "6f193d77-cca4-42df-9d25-806afa605918",
+            "consent to PDF Reader Online",
+        ),
+        (
+            "bda06e20-4542-41db-974d-4387f8e92f41",
+            "Send to the supplier",
+        ),
+        (
+            "75cc3b77-c927-4ce5-870a-2dbde9af1f31",
+            "HardDelete of sent items",
+        ),
+        (
+            "fe0a0ba9-0e89-49d5-b80d-9732c976f80e",
+            "Set-InboxRule from the replay IP",
+        ),
+        (
+            "9bdc0528-cfc1-475d-b748-2d50b528f1a8",
+            "Remove-InboxRule clean-up",
+        ),
     ];
     let missing: Vec<&str> = actions
         .iter()
