@@ -611,11 +611,18 @@ fn config(cases: u32) -> ProptestConfig {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(cases);
+    // CI must be reproducible: a fixed seed unless PROPTEST_RNG_SEED asks for another (set it,
+    // with PROPTEST_CASES, for deeper exploratory runs).
+    let rng_seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x6d61_696c_736c);
     ProptestConfig {
         cases,
         // No regression files in the source tree; a failure prints its seed and payloads.
         failure_persistence: None,
         max_shrink_iters: 64,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(rng_seed),
         ..ProptestConfig::default()
     }
 }
@@ -1145,7 +1152,11 @@ fn check_json(out: &Outputs, p: &Payloads) -> Result<(), TestCaseError> {
     ] {
         let rs = attacker_rows(op);
         prop_assert!(!rs.is_empty(), "the attacker's {} is in the timeline", op);
-        let want = head(payload);
+        // All-blank attacker text counts as absent (as for the user agent).
+        let want = head(&verbatim(payload));
+        if want.is_empty() {
+            continue;
+        }
         for r in rs {
             let msg = r["message"].as_str().unwrap_or("");
             prop_assert!(
