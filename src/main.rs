@@ -27,9 +27,19 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
+            use mailsleuth::report::output::OutputError;
+            // Refusals about --out are the user's request to fix, like bad arguments.
             let usage = err
                 .downcast_ref::<mailsleuth::config::ConfigError>()
-                .is_some();
+                .is_some()
+                || matches!(
+                    err.downcast_ref::<OutputError>(),
+                    Some(
+                        OutputError::InsideInput(_)
+                            | OutputError::Exists(_)
+                            | OutputError::NotOurs(_)
+                    )
+                );
             eprintln!("mailsleuth: error: {err:#}");
             ExitCode::from(if usage { exit::USAGE } else { exit::OUTPUT })
         }

@@ -1,6 +1,7 @@
-//! The output folder: written whole into a staging folder next to it, then renamed into place,
-//! so a reader never sees a half-written report and an old run is never mixed with a new one.
-//! The tool refuses to write inside an input folder.
+//! The output folder: every file is written into a staging folder *inside* it and renamed into
+//! place only when all outputs are complete, so a reader never sees a half-written file, an old
+//! run is never mixed with a new one (`--force` removes the old run's files), and nothing is
+//! ever written outside `--out`. The tool refuses to write inside an input folder.
 
 use std::fs;
 use std::io::{self, Write};
@@ -15,6 +16,12 @@ pub enum OutputError {
     /// The folder exists and is not empty.
     #[error("{0} already exists and is not empty; use --force to replace it whole")]
     Exists(PathBuf),
+    /// `--force` on a non-empty folder that is not a previous mailsleuth output.
+    #[error(
+        "{0} is not empty and holds no previous mailsleuth run; refusing to replace it even \
+         with --force (choose a new folder)"
+    )]
+    NotOurs(PathBuf),
     /// An I/O error.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -32,12 +39,12 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
-/// A staging folder that becomes the output folder on [`OutputDir::commit`].
+/// The output folder and its staging folder; [`OutputDir::commit`] moves the outputs in.
 #[derive(Debug)]
 pub struct OutputDir {
     target: PathBuf,
     staging: PathBuf,
-    force: bool,
+    created: bool,
     committed: bool,
 }
 
@@ -79,20 +86,25 @@ impl OutputDir {
             if !empty && !force {
                 return Err(OutputError::Exists(target.to_path_buf()));
             }
+            // --force replaces a previous run, never someone's folder that happens to be named.
+            let ours = ["manifest.json", "findings.json"]
+                .iter()
+                .any(|f| target.join(f).is_file());
+            if !empty && !ours {
+                return Err(OutputError::NotOurs(target.to_path_buf()));
+            }
         }
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
-        let staging = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let created = !target.exists();
+        fs::create_dir_all(target).map_err(io_err(target))?;
+        let staging = target.join(format!(".mailsleuth-partial-{}", std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
         }
-        fs::create_dir_all(&staging).map_err(io_err(&staging))?;
+        fs::create_dir(&staging).map_err(io_err(&staging))?;
         Ok(OutputDir {
             target: target.to_path_buf(),
             staging,
-            force,
+            created,
             committed: false,
         })
     }
@@ -117,24 +129,28 @@ impl OutputDir {
         Ok(io::BufWriter::new(f))
     }
 
-    /// Moves the staging folder into place, replacing an old output folder whole.
+    /// Moves the outputs into place. The old run's files (only present with `--force`) are
+    /// removed first, so the folder holds exactly this run's outputs.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        if self.target.exists() {
-            let old = self
-                .staging
-                .with_file_name(format!(".old-{}", std::process::id()));
-            if self.force {
-                fs::rename(&self.target, &old).map_err(io_err(&self.target))?;
-                fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
-                fs::remove_dir_all(&old).map_err(io_err(&old))?;
-            } else {
-                // Empty folder: replace it.
-                fs::remove_dir(&self.target).map_err(io_err(&self.target))?;
-                fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
+        let entries = fs::read_dir(&self.target).map_err(io_err(&self.target))?;
+        for entry in entries {
+            let path = entry.map_err(io_err(&self.target))?.path();
+            if path == self.staging {
+                continue;
             }
-        } else {
-            fs::rename(&self.staging, &self.target).map_err(io_err(&self.target))?;
+            if path.is_dir() {
+                fs::remove_dir_all(&path).map_err(io_err(&path))?;
+            } else {
+                fs::remove_file(&path).map_err(io_err(&path))?;
+            }
         }
+        let staged = fs::read_dir(&self.staging).map_err(io_err(&self.staging))?;
+        for entry in staged {
+            let from = entry.map_err(io_err(&self.staging))?.path();
+            let to = self.target.join(from.file_name().unwrap_or_default());
+            fs::rename(&from, &to).map_err(io_err(&to))?;
+        }
+        fs::remove_dir(&self.staging).map_err(io_err(&self.staging))?;
         self.committed = true;
         Ok(self.target.clone())
     }
@@ -144,6 +160,9 @@ impl Drop for OutputDir {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.staging);
+            if self.created {
+                let _ = fs::remove_dir(&self.target); // only when still empty
+            }
         }
     }
 }
@@ -170,6 +189,12 @@ mod tests {
             OutputDir::prepare(&out, std::slice::from_ref(&input), false),
             Err(OutputError::Exists(_))
         ));
+        // A folder that is not a previous run is never replaced, even with --force.
+        assert!(matches!(
+            OutputDir::prepare(&out, std::slice::from_ref(&input), true),
+            Err(OutputError::NotOurs(_))
+        ));
+        fs::write(out.join("manifest.json"), b"{}").unwrap();
         let o = OutputDir::prepare(&out, std::slice::from_ref(&input), true).unwrap();
         o.write("b.txt", b"2").unwrap();
         o.commit().unwrap();
