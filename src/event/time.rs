@@ -47,6 +47,17 @@ const MICROS_PER_SEC: i64 = 1_000_000;
 /// optionally `Z`, ` UTC`, or an offset `±HH:MM`, `±HHMM`, `±HH` (a space before the zone is
 /// tolerated). A bare date means midnight UTC.
 pub fn parse_iso(s: &str) -> Option<Timestamp> {
+    parse_iso_any_year(s).filter(|t| in_range(*t))
+}
+
+/// Years 1–9999: what every export can write and read back. An offset that pushes
+/// `9999-12-31T23:59-05:00` into year 10000 is garbage, not evidence (found by fuzzing).
+fn in_range(t: Timestamp) -> bool {
+    use chrono::Datelike;
+    (1..=9999).contains(&t.to_utc().year())
+}
+
+fn parse_iso_any_year(s: &str) -> Option<Timestamp> {
     let s = s.trim();
     if s.len() > MAX_LEN {
         return None;
@@ -75,6 +86,10 @@ pub fn parse_iso(s: &str) -> Option<Timestamp> {
 /// The milliseconds are already UTC; the suffix only records the offset the writer would
 /// display, so it is validated and ignored.
 pub fn parse_ms_date(s: &str) -> Option<Timestamp> {
+    parse_ms_date_any_year(s).filter(|t| in_range(*t))
+}
+
+fn parse_ms_date_any_year(s: &str) -> Option<Timestamp> {
     let s = s.trim();
     if s.len() > MAX_LEN {
         return None;
@@ -133,6 +148,10 @@ pub fn parse_ms_date(s: &str) -> Option<Timestamp> {
 /// UTC: these columns are UTC rendered without a zone. Years must have four digits: no export
 /// writes two, and guessing a century would hide a misread column.
 pub fn parse_wrapper(s: &str) -> Option<WrapperTime> {
+    parse_wrapper_any_year(s).filter(|w| in_range(w.time))
+}
+
+fn parse_wrapper_any_year(s: &str) -> Option<WrapperTime> {
     let s = s.trim();
     if s.is_empty() || s.len() > MAX_LEN {
         return None;
@@ -448,6 +467,18 @@ fn meridiem(b: &[u8]) -> Option<Option<bool>> {
     match &b[1..] {
         [m] | [b'.', m, b'.'] | [b'.', m] if m.eq_ignore_ascii_case(&b'm') => Some(Some(pm)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    #[test]
+    fn instants_beyond_year_9999_are_rejected() {
+        assert_eq!(parse_iso("9999-12-31T23:59-0500"), None);
+        assert!(parse_iso("9999-12-31T23:59Z").is_some());
+        assert_eq!(parse_ms_date("/Date(253402300800000)/"), None);
     }
 }
 

@@ -609,6 +609,10 @@ impl<R: Read> JsonSplitter<R> {
                             memchr::memchr_iter(b'\n', &self.buf[i..i + off]).count() as u64;
                         i += off;
                         if self.buf[i] == b'\\' {
+                            if i + 1 >= self.buf.len() {
+                                // The escaped byte is in the next read: resume here then.
+                                break;
+                            }
                             i += 2;
                             continue;
                         }
@@ -925,6 +929,34 @@ mod tests {
             assert!(r.len() == 1 || cut >= 13);
             assert!(s.iter().all(|s| s.line == 2), "{s:?}");
         }
+    }
+
+    #[test]
+    fn an_escape_split_across_reads_is_read_whole() {
+        // Found by fuzzing: a backslash as the last byte of a read made the scan step past
+        // the end of the buffer.
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let Some((&b, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                buf[0] = b;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let text = br#"{"a":"x\"y\\"}{"b":"\u0041"}"#;
+        let mut s = JsonSplitter::new(OneByte(text), small());
+        let mut recs = Vec::new();
+        while let Some(b) = s.next_batch().unwrap() {
+            recs.extend(
+                b.iter()
+                    .map(|(t, _)| String::from_utf8(t.to_vec()).unwrap()),
+            );
+        }
+        assert_eq!(recs, [r#"{"a":"x\"y\\"}"#, r#"{"b":"\u0041"}"#]);
+        assert!(s.take_skips().is_empty());
     }
 
     #[test]
