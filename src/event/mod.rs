@@ -238,7 +238,10 @@ impl Event {
 
 /// Normalises an operation name: trims and drops trailing periods (`Update user.` → `Update user`).
 pub fn normalize_operation(op: &str) -> &str {
-    op.trim().trim_end_matches('.').trim_end()
+    // Strip every trailing period and space together, so normalising twice changes nothing
+    // (`". ."` must not become `"."` on a second pass; found by fuzzing).
+    op.trim_start()
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
 }
 
 #[cfg(test)]
@@ -250,6 +253,10 @@ mod tests {
         assert_eq!(normalize_operation(" Update user. "), "Update user");
         assert_eq!(normalize_operation("New-InboxRule"), "New-InboxRule");
         assert_eq!(normalize_operation("..."), "");
+        for op in [". .", "Update user. ", " x . . ", "a.b."] {
+            let once = normalize_operation(op);
+            assert_eq!(normalize_operation(once), once, "{op:?}");
+        }
     }
 
     #[test]

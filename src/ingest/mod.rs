@@ -208,6 +208,8 @@ pub fn read_file(
         Err(e) => {
             report.reason = Some(format!("cannot read: {}", source::io_reason(&e)));
             report.unreadable = true;
+            // Chain of custody: a file we cannot decode (a broken gzip) is still hashed.
+            report.sha256 = source::finish_hash(&file.path, &hash);
             return (report, Vec::new());
         }
     };
