@@ -348,39 +348,12 @@ fn read_csv(
         }
     };
     let mut splitter = CsvSplitter::new(opened.reader, options.limits);
-    let mut events = Vec::new();
-    loop {
-        let mut batches = Vec::new();
-        let mut error = None;
-        while batches.len() < batches_in_flight() {
-            match splitter.next_batch() {
-                Ok(Some(b)) => batches.push(b),
-                Ok(None) => break,
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
-        for s in splitter.take_skips() {
-            skips.add(s.line, &s.reason);
-            report.rows += 1;
-        }
-        let done = batches.len() < batches_in_flight() || error.is_some();
-        let outs: Vec<BatchOut> = batches
-            .par_iter()
-            .map(|b| parse_csv_batch(b, header_line, parser.as_ref(), ctx))
-            .collect();
-        for out in outs {
-            absorb(out, &mut events, skips, report);
-        }
-        if let Some(e) = error {
-            return Err((events, e));
-        }
-        if done {
-            return Ok(events);
-        }
-    }
+    pump(
+        &mut splitter,
+        |b| parse_csv_batch(b, header_line, parser.as_ref(), ctx),
+        skips,
+        report,
+    )
 }
 
 fn parse_csv_batch(
@@ -430,6 +403,25 @@ fn read_json(
 ) -> ReadOutcome {
     let parser = build_json_parser(parser);
     let mut splitter = JsonSplitter::new(reader, options.limits);
+    let outcome = pump(
+        &mut splitter,
+        |b| parse_json_batch(b, parser.as_ref(), ctx),
+        skips,
+        report,
+    );
+    report.layout = Some(splitter.layout().name());
+    outcome
+}
+
+/// Drives a splitter: reads up to [`batches_in_flight`] batches, parses them in parallel on
+/// rayon, and appends the results in input order, until the input ends or fails. Shared by
+/// every format so batching, skip accounting and error handling cannot drift apart.
+fn pump<S: split::Splitter>(
+    splitter: &mut S,
+    parse: impl Fn(&S::Batch) -> BatchOut + Sync,
+    skips: &mut SkipLog,
+    report: &mut FileReport,
+) -> ReadOutcome {
     let mut events = Vec::new();
     loop {
         let mut batches = Vec::new();
@@ -449,10 +441,7 @@ fn read_json(
             report.rows += 1;
         }
         let done = batches.len() < batches_in_flight() || error.is_some();
-        let outs: Vec<BatchOut> = batches
-            .par_iter()
-            .map(|b| parse_json_batch(b, parser.as_ref(), ctx))
-            .collect();
+        let outs: Vec<BatchOut> = batches.par_iter().map(&parse).collect();
         for out in outs {
             absorb(out, &mut events, skips, report);
         }
@@ -460,7 +449,6 @@ fn read_json(
             return Err((events, e));
         }
         if done {
-            report.layout = Some(splitter.layout().name());
             return Ok(events);
         }
     }

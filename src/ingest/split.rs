@@ -37,6 +37,36 @@ pub struct SplitSkip {
 
 const READ_BLOCK: usize = 256 * 1024;
 
+/// What the ingest driver needs from a splitter, whatever the format.
+pub trait Splitter {
+    /// A batch of complete records, parsed by one worker.
+    type Batch: Sync;
+    /// The next batch, or `None` at the end.
+    fn next_batch(&mut self) -> io::Result<Option<Self::Batch>>;
+    /// Skips found since the last call.
+    fn take_skips(&mut self) -> Vec<SplitSkip>;
+}
+
+impl<R: Read> Splitter for CsvSplitter<R> {
+    type Batch = CsvBatch;
+    fn next_batch(&mut self) -> io::Result<Option<CsvBatch>> {
+        CsvSplitter::next_batch(self)
+    }
+    fn take_skips(&mut self) -> Vec<SplitSkip> {
+        CsvSplitter::take_skips(self)
+    }
+}
+
+impl<R: Read> Splitter for JsonSplitter<R> {
+    type Batch = JsonBatch;
+    fn next_batch(&mut self) -> io::Result<Option<JsonBatch>> {
+        JsonSplitter::next_batch(self)
+    }
+    fn take_skips(&mut self) -> Vec<SplitSkip> {
+        JsonSplitter::take_skips(self)
+    }
+}
+
 fn mib(n: usize) -> String {
     format!("{} MiB", n / (1024 * 1024))
 }
