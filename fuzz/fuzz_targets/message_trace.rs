@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     if looks_json(data) {
         run_json(data, &TraceJson::new());
     } else {
-        let header = if data.len() % 2 == 0 {
+        let header = if data.len().is_multiple_of(2) {
             SUMMARY
         } else {
             GET_MESSAGETRACE

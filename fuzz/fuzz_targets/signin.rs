@@ -32,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
     if looks_json(data) {
         run_json(data, &SigninJson::new());
     } else {
-        let header = if data.len() % 2 == 0 { PORTAL } else { LEGACY };
+        let header = if data.len().is_multiple_of(2) {
+            PORTAL
+        } else {
+            LEGACY
+        };
         run_csv(data, header, build);
     }
 });
