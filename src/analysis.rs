@@ -6,8 +6,9 @@ use crate::correlate::{self, AccountVerdict};
 use crate::event::Event;
 use crate::frame::{self, Aggregates};
 use crate::ingest::{self, source::ByteCounter, Ingest, IngestOptions};
+use crate::timings::Timings;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What `analyze` needs beyond ingest options.
 #[derive(Debug, Clone, Default)]
@@ -16,19 +17,6 @@ pub struct AnalyzeOptions {
     pub org_domains: Vec<String>,
     /// MaxMind-format databases (`--geoip`).
     pub geoip: Vec<PathBuf>,
-}
-
-/// Wall time per phase, for `--debug-timings`.
-#[derive(Debug, Clone, Default)]
-pub struct Timings {
-    /// Reading and parsing.
-    pub ingest: Duration,
-    /// Sorting and aggregating.
-    pub prepare: Duration,
-    /// Detections.
-    pub detect: Duration,
-    /// Correlation.
-    pub correlate: Duration,
 }
 
 /// Everything the reports are written from.
@@ -46,7 +34,7 @@ pub struct Analysis {
     pub accounts: Vec<AccountVerdict>,
     /// Limits of this analysis the reader must know (missing data, unchecked questions).
     pub notes: Vec<String>,
-    /// Phase times.
+    /// Phase times and memory (`--debug-timings`).
     pub timings: Timings,
 }
 
@@ -81,6 +69,20 @@ pub fn run(
     options: &AnalyzeOptions,
     counter: &dyn ByteCounter,
 ) -> Result<Analysis, AnalyzeError> {
+    run_with(paths, ingest_options, options, counter, |_| ()).map(|(a, ())| a)
+}
+
+/// Runs the whole analysis, and `beside` on its own thread once the events are read and
+/// sorted, while detection and correlation run. For work that needs only the events (the
+/// Parquet export): it then costs no wall time of its own when cores are free. `beside` may
+/// use polars (it is not inside a rayon task).
+pub fn run_with<R: Send>(
+    paths: &[PathBuf],
+    ingest_options: &IngestOptions,
+    options: &AnalyzeOptions,
+    counter: &dyn ByteCounter,
+    beside: impl FnOnce(&Ingest) -> R + Send,
+) -> Result<(Analysis, R), AnalyzeError> {
     let geo = if options.geoip.is_empty() {
         None
     } else {
@@ -88,10 +90,8 @@ pub fn run(
     };
     let t = Instant::now();
     let mut ingest = ingest::run(paths, ingest_options, counter);
-    let mut timings = Timings {
-        ingest: t.elapsed(),
-        ..Timings::default()
-    };
+    let mut timings = Timings::default();
+    timings.record("ingest", t);
 
     let t = Instant::now();
     ingest.events.sort_unstable_by_key(Event::time_key);
@@ -100,22 +100,32 @@ pub fn run(
     let agg = frame::aggregate(&ingest.events, &ingest.interner, |e| {
         analyze::is_credential_failure(e, &ingest.interner)
     })?;
-    timings.prepare = t.elapsed();
+    timings.record("prepare", t);
 
-    let t = Instant::now();
-    let ctx = Ctx::new(
-        &ingest.interner,
-        &ingest.events,
-        &ingest.files,
-        &tenant,
-        &agg,
-    );
-    let findings = analyze::run(&ctx, &analyze::registry());
-    timings.detect = t.elapsed();
+    let (correlation, beside_result) = std::thread::scope(|scope| {
+        let handle = scope.spawn(|| beside(&ingest));
+        let t = Instant::now();
+        let ctx = Ctx::new(
+            &ingest.interner,
+            &ingest.events,
+            &ingest.files,
+            &tenant,
+            &agg,
+        );
+        let findings = analyze::run(&ctx, &analyze::registry());
+        timings.record("detect", t);
 
-    let t = Instant::now();
-    let correlation = correlate::run(&ctx, findings, geo.as_ref());
-    timings.correlate = t.elapsed();
+        let t = Instant::now();
+        let correlation = correlate::run(&ctx, findings, geo.as_ref());
+        timings.record("correlate", t);
+        drop(ctx);
+        let t = Instant::now();
+        let beside_result = handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        timings.record("wait:beside", t);
+        (correlation, beside_result)
+    });
 
     let mut notes = ingest.warnings.clone();
     if geo.is_none() {
@@ -125,14 +135,16 @@ pub fn run(
                 .into(),
         );
     }
-    drop(ctx);
-    Ok(Analysis {
-        ingest,
-        tenant,
-        agg,
-        findings: correlation.findings,
-        accounts: correlation.accounts,
-        notes,
-        timings,
-    })
+    Ok((
+        Analysis {
+            ingest,
+            tenant,
+            agg,
+            findings: correlation.findings,
+            accounts: correlation.accounts,
+            notes,
+            timings,
+        },
+        beside_result,
+    ))
 }

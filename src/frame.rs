@@ -257,7 +257,10 @@ pub fn aggregate(
 }
 
 /// Events per Parquet row group: bounds the memory of the export whatever the event count.
-const PARQUET_BATCH: usize = 200_000;
+/// polars' writer holds several times a row group's size while encoding it (measured: ~6 KB
+/// per event), so small groups are both faster and leaner: 8,192 events wrote 1 GB of input's
+/// events in 2.1 s with 80 MB, 65,536 in 3.1 s with 440 MB.
+const PARQUET_BATCH: usize = 8_192;
 
 /// The `events.parquet` columns, in order (documented in docs/parquet-schema.md).
 pub const PARQUET_COLUMNS: &[&str] = &[
@@ -287,42 +290,86 @@ pub const PARQUET_COLUMNS: &[&str] = &[
     "details",
 ];
 
-fn details_json(e: &Event, interner: &Interner) -> Option<String> {
-    let d = e.details.as_ref()?;
-    let props: Vec<serde_json::Value> = d
-        .props
-        .iter()
-        .map(|p| {
-            let mut m = serde_json::Map::new();
-            m.insert("bag".into(), format!("{:?}", p.bag).into());
-            m.insert("name".into(), interner.resolve(p.name).into());
-            m.insert("value".into(), (*p.value).into());
-            if let Some(old) = &p.old {
-                m.insert("old".into(), (**old).into());
+/// Appends `e`'s details as one JSON object to `buf` (the shape docs/parquet-schema.md gives);
+/// false when the event has none. Written straight into a shared buffer: building a JSON value
+/// per event made Parquet output the slowest phase of a run.
+fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
+    use std::io::Write as _;
+    let Some(d) = e.details.as_ref() else {
+        return false;
+    };
+    // Writing to a Vec cannot fail; serialising a &str cannot either.
+    let mut str_ = |buf: &mut Vec<u8>, v: &str| {
+        let _ = serde_json::to_writer(&mut *buf, v);
+    };
+    let opt = |buf: &mut Vec<u8>, v: Option<&str>, f: &mut dyn FnMut(&mut Vec<u8>, &str)| match v {
+        Some(v) => f(buf, v),
+        None => buf.extend_from_slice(b"null"),
+    };
+    buf.extend_from_slice(b"{\"props\":[");
+    for (i, p) in d.props.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let _ = write!(buf, "{{\"bag\":\"{:?}\",\"name\":", p.bag);
+        str_(buf, interner.resolve(p.name));
+        buf.extend_from_slice(b",\"value\":");
+        str_(buf, interner.resolve(p.value));
+        if let Some(old) = p.old {
+            buf.extend_from_slice(b",\"old\":");
+            str_(buf, interner.resolve(old));
+        }
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b"],\"items\":[");
+    for (i, m) in d.items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"folder\":");
+        opt(buf, m.folder.as_deref(), &mut str_);
+        buf.extend_from_slice(b",\"internet_message_id\":");
+        opt(buf, m.internet_message_id.as_deref(), &mut str_);
+        buf.extend_from_slice(b",\"subject\":");
+        opt(buf, m.subject.as_deref(), &mut str_);
+        match m.size {
+            Some(n) => {
+                let _ = write!(buf, ",\"size\":{n}}}");
             }
-            serde_json::Value::Object(m)
-        })
+            None => buf.extend_from_slice(b",\"size\":null}"),
+        }
+    }
+    buf.extend_from_slice(b"],\"dest_folder\":");
+    opt(buf, d.dest_folder.as_deref(), &mut str_);
+    buf.extend_from_slice(b",\"sender\":");
+    opt(buf, d.sender.as_deref(), &mut str_);
+    buf.extend_from_slice(b",\"recipients\":[");
+    for (i, r) in d.recipients.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        str_(buf, r);
+    }
+    buf.extend_from_slice(b"]}");
+    true
+}
+
+/// The `details` column of a chunk: every event's JSON in one buffer, sliced per event.
+fn details_column(events: &[Event], interner: &Interner) -> Column {
+    let mut buf = Vec::with_capacity(events.len() * 256);
+    let mut spans = Vec::with_capacity(events.len());
+    for e in events {
+        let start = buf.len();
+        let written = details_json(&mut buf, e, interner);
+        spans.push(written.then_some(start..buf.len()));
+    }
+    // Only &str pieces of valid UTF-8 strings and ASCII punctuation were written.
+    let text = String::from_utf8_lossy(&buf);
+    let values: Vec<Option<&str>> = spans
+        .into_iter()
+        .map(|r| r.and_then(|r| text.get(r)))
         .collect();
-    let items: Vec<serde_json::Value> = d
-        .items
-        .iter()
-        .map(|i| {
-            serde_json::json!({
-                "folder": i.folder.as_deref(),
-                "internet_message_id": i.internet_message_id.as_deref(),
-                "subject": i.subject.as_deref(),
-                "size": i.size,
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({
-        "props": props,
-        "items": items,
-        "dest_folder": d.dest_folder.as_deref(),
-        "sender": d.sender.as_deref(),
-        "recipients": d.recipients.iter().map(|r| &**r).collect::<Vec<_>>(),
-    });
-    Some(doc.to_string())
+    Column::new("details".into(), values)
 }
 
 fn events_frame(
@@ -410,18 +457,12 @@ fn events_frame(
                 .map(|e| e.has_flag(crate::event::flags::TIME_AMBIGUOUS))
                 .collect::<Vec<bool>>(),
         ),
-        Column::new(
-            "details".into(),
-            events
-                .iter()
-                .map(|e| details_json(e, interner))
-                .collect::<Vec<Option<String>>>(),
-        ),
+        details_column(events, interner),
     ];
     DataFrame::new(n, columns)
 }
 
-/// Writes every event to Parquet (zstd), in row groups of at most 200,000 events so memory
+/// Writes every event to Parquet (zstd), in row groups of at most 8,192 events so memory
 /// stays bounded. `files` maps `Event::file` to the path shown. Returns the bytes written.
 pub fn write_events_parquet<W: std::io::Write>(
     writer: W,

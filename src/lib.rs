@@ -13,3 +13,4 @@ pub mod geo;
 pub mod ingest;
 pub mod inspect;
 pub mod report;
+pub mod timings;

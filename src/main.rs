@@ -8,10 +8,15 @@ use clap::Parser;
 use cli::{Cli, ColorChoice, Command};
 use mailsleuth::config::{AnalyzeConfig, AnalyzeRequest, Common, InspectConfig};
 use mailsleuth::inspect::{InspectReport, Outcome};
-use mailsleuth::report::terminal;
 use mailsleuth::report::timeline::Scope;
+use mailsleuth::report::{terminal, write};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+
+/// mimalloc instead of the system allocator: ingest allocates and frees millions of small
+/// strings, which glibc malloc handled slowly and left fragmented (see docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit codes (documented in `--help` and docs/exit-codes.md).
 mod exit {
@@ -44,14 +49,6 @@ fn main() -> ExitCode {
             ExitCode::from(if usage { exit::USAGE } else { exit::OUTPUT })
         }
     }
-}
-
-/// Peak resident memory of this process (Linux `VmHWM`), for `--debug-timings`.
-fn peak_memory() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(format!("{:.0} MB", kb as f64 / 1024.0))
 }
 
 fn color_enabled(choice: ColorChoice) -> bool {
@@ -108,30 +105,29 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     let out =
         mailsleuth::report::output::OutputDir::prepare(&config.out, &config.paths, config.force)?;
     let bar = progress::Bytes::new(config.common.progress);
-    let analysis =
-        mailsleuth::analysis::run(&config.paths, &config.common.ingest, &config.analyze, &bar)?;
+    // The Parquet export needs only the events: it is written beside detection.
+    let (analysis, parquet) = mailsleuth::analysis::run_with(
+        &config.paths,
+        &config.common.ingest,
+        &config.analyze,
+        &bar,
+        |ingest| {
+            let t = std::time::Instant::now();
+            (write::write_parquet(ingest, &out), t.elapsed())
+        },
+    )?;
     bar.finish();
     let inspect = InspectReport::from_ingest(&analysis.ingest);
+    let mut timings = analysis.timings.clone();
+    timings.concurrent("write:parquet", parquet.1);
+    parquet.0?;
+    let outputs = write::write_all(&analysis, &out, &config.report, &mut timings)?;
     let t = std::time::Instant::now();
-    let outputs = mailsleuth::report::write::write_all(&analysis, &out, &config.report)?;
     let dir = out.commit()?;
-    let write_time = t.elapsed();
+    timings.record("write:commit", t);
     if config.debug_timings {
-        let tm = &analysis.timings;
         let bytes: u64 = analysis.ingest.files.iter().map(|f| f.size).sum();
-        let mb = bytes as f64 / 1e6;
-        eprintln!(
-            "timings: ingest {:.2}s ({:.0} MB/s, {} records), prepare {:.2}s, detect {:.2}s, \
-             correlate {:.2}s, write {:.2}s; peak memory {}",
-            tm.ingest.as_secs_f64(),
-            mb / tm.ingest.as_secs_f64().max(1e-9),
-            analysis.ingest.events.len(),
-            tm.prepare.as_secs_f64(),
-            tm.detect.as_secs_f64(),
-            tm.correlate.as_secs_f64(),
-            write_time.as_secs_f64(),
-            peak_memory().unwrap_or_else(|| "unavailable".into())
-        );
+        eprint!("{}", timings.render(bytes, analysis.ingest.events.len()));
     }
     let style = terminal::Style {
         color: config.common.color,

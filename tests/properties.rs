@@ -482,7 +482,8 @@ fn analyse(paths: &[PathBuf], out: &Path) -> Outputs {
     )
     .expect("analysis runs");
     let dir = OutputDir::prepare(out, paths, true).expect("output folder");
-    write_all(&a, &dir, &ReportOptions::default()).expect("reports written");
+    write_all(&a, &dir, &ReportOptions::default(), &mut Default::default())
+        .expect("reports written");
     let out = dir.commit().expect("commit");
     Outputs {
         findings: fs::read(out.join("findings.json")).expect("findings.json"),

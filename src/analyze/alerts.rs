@@ -355,7 +355,7 @@ mod tests {
             .map(|(n, v)| Prop {
                 bag: Bag::Field,
                 name: i.intern(n),
-                value: Box::from(*v),
+                value: i.intern(v),
                 old: None,
             })
             .collect();

@@ -82,7 +82,7 @@ pub(crate) fn modified<'a>(ctx: &Ctx<'a>, e: &'a Event, name: &str) -> Option<(&
     e.props()
         .iter()
         .find(|p| p.bag == Bag::ModifiedProperties && ctx.s(p.name).eq_ignore_ascii_case(name))
-        .map(|p| (&*p.value, p.old.as_deref().unwrap_or("")))
+        .map(|p| (ctx.s(p.value), p.old.map_or("", |o| ctx.s(o))))
 }
 
 /// The first value of any of `names` in the kept fields, `ExtendedProperties`,
@@ -402,9 +402,9 @@ fn succeeded(e: &Event) -> bool {
     e.outcome != Outcome::Failure
 }
 
-fn mentions_tap(e: &Event) -> bool {
+fn mentions_tap(ctx: &Ctx<'_>, e: &Event) -> bool {
     e.props().iter().any(|p| {
-        let v = p.value.to_ascii_lowercase();
+        let v = ctx.s(p.value).to_ascii_lowercase();
         v.contains("temporary access pass") || v.contains("temporaryaccesspass")
     })
 }
@@ -415,7 +415,7 @@ fn prop_summary(ctx: &Ctx<'_>, e: &Event) -> Value {
     let mut m = Map::new();
     for p in e.props() {
         if matches!(p.bag, Bag::ModifiedProperties | Bag::ExtendedProperties) && m.len() < 12 {
-            let v: String = p.value.chars().take(300).collect();
+            let v: String = ctx.s(p.value).chars().take(300).collect();
             if !v.trim().is_empty() {
                 m.entry(ctx.s(p.name).to_string())
                     .or_insert(Value::String(v));
@@ -505,7 +505,7 @@ fn mfa_method_added(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         }
         let actor = actor_display(ctx, e);
         let op = ctx.s(e.operation);
-        let tap = mentions_tap(e);
+        let tap = mentions_tap(ctx, e);
         let summary = format!("{op} for {account} (by {actor})");
         let f = Finding::new(rule, account, summary)
             .with_events([i])
@@ -1016,8 +1016,8 @@ fn consent_policy_change(ctx: &Ctx<'_>, e: &Event) -> Option<Weakening> {
                     .collect::<String>()
                     .to_ascii_lowercase()
             };
-            let n = squash(&p.value);
-            let o = squash(p.old.as_deref().unwrap_or(""));
+            let n = squash(ctx.s(p.value));
+            let o = squash(p.old.map_or("", |o| ctx.s(o)));
             let key = "allowuserconsentforriskyapps:true";
             if n.contains(key) && !o.contains(key) {
                 changes.push("AllowUserConsentForRiskyApps set to true".to_string());
@@ -1049,7 +1049,7 @@ fn auth_methods_policy_change(ctx: &Ctx<'_>, e: &Event) -> Option<Weakening> {
         .filter(|p| p.bag == Bag::ModifiedProperties)
     {
         let name = ctx.s(p.name);
-        let hay = format!("{name} {}", p.value).to_ascii_lowercase();
+        let hay = format!("{name} {}", ctx.s(p.value)).to_ascii_lowercase();
         if [
             "openidconnect",
             "discoveryurl",
@@ -1059,7 +1059,7 @@ fn auth_methods_policy_change(ctx: &Ctx<'_>, e: &Event) -> Option<Weakening> {
         .iter()
         .any(|k| hay.contains(k))
         {
-            let new: String = p.value.chars().take(300).collect();
+            let new: String = ctx.s(p.value).chars().take(300).collect();
             changes.push(format!("{name} → {new}"));
         }
     }

@@ -935,7 +935,7 @@ fn consent_failed(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let reason = e
             .props()
             .iter()
-            .map(|p| &*p.value)
+            .map(|p| ctx.s(p.value))
             .find(|v| v.to_ascii_lowercase().contains("risky application"))
             .map(super::auth_methods::scalar)
             .or_else(|| {

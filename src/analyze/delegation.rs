@@ -708,8 +708,8 @@ fn app_all_mailboxes(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                 continue;
             }
             let name = ctx.s(p.name);
-            let new = p.value.to_ascii_lowercase();
-            let old = p.old.as_deref().unwrap_or("").to_ascii_lowercase();
+            let new = ctx.s(p.value).to_ascii_lowercase();
+            let old = p.old.map_or("", |o| ctx.s(o)).to_ascii_lowercase();
             let mut hit = false;
             for (m, label) in APP_MAIL_MARKERS {
                 let m = m.to_ascii_lowercase();
@@ -719,8 +719,8 @@ fn app_all_mailboxes(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                 }
             }
             if role_assignment || app_only {
-                let vals: Vec<&str> = p
-                    .value
+                let vals: Vec<&str> = ctx
+                    .s(p.value)
                     .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
                     .filter(|t| !t.is_empty())
                     .collect();
@@ -740,7 +740,7 @@ fn app_all_mailboxes(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                 }
             }
             if hit {
-                let mut v = p.value.to_string();
+                let mut v = ctx.s(p.value).to_string();
                 if v.len() > 2000 {
                     let mut cut = 2000;
                     while !v.is_char_boundary(cut) {

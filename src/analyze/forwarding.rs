@@ -88,7 +88,7 @@ fn params_json(ctx: &Ctx<'_>, e: &Event) -> Value {
     let mut m = Map::new();
     for p in e.props().iter().filter(|p| p.bag == Bag::Parameters) {
         m.entry(ctx.s(p.name).to_string())
-            .or_insert_with(|| Value::String(p.value.to_string()));
+            .or_insert_with(|| Value::String(ctx.s(p.value).to_string()));
     }
     Value::Object(m)
 }

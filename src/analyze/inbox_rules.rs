@@ -962,11 +962,11 @@ fn after_last_backslash(s: &str) -> &str {
 }
 
 /// Raw (untrimmed) value of a prop, so that a rule named " " survives.
-fn raw_prop<'e>(ctx: &Ctx<'_>, e: &'e Event, bag: Bag, name: &str) -> Option<&'e str> {
+fn raw_prop<'e>(ctx: &Ctx<'e>, e: &Event, bag: Bag, name: &str) -> Option<&'e str> {
     e.props()
         .iter()
         .find(|p| p.bag == bag && ctx.s(p.name).trim().eq_ignore_ascii_case(name))
-        .map(|p| &*p.value)
+        .map(|p| ctx.s(p.value))
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {
@@ -1015,13 +1015,13 @@ fn observe_cmdlet(ctx: &Ctx<'_>, e: &Event, op: &str) -> Option<Observation> {
     for p in e.props().iter().filter(|p| p.bag == Bag::Parameters) {
         let n = ctx.s(p.name).trim();
         if n.eq_ignore_ascii_case("Enabled") {
-            enabled = Some(is_true(&p.value));
+            enabled = Some(is_true(ctx.s(p.value)));
             continue;
         }
         if NON_CONTENT_PARAMS.iter().any(|x| x.eq_ignore_ascii_case(n)) {
             continue;
         }
-        params.push((n.to_string(), p.value.to_string()));
+        params.push((n.to_string(), ctx.s(p.value).to_string()));
     }
     Some(Observation {
         change,

@@ -1363,13 +1363,13 @@ fn outbound_burst(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
 const C6_ATTACHMENTS: usize = 25;
 
 /// Attachment names of a send (`"a.pdf (599b); b.xlsx (614b)"`), images excluded.
-fn attachment_names<'a>(ctx: &Ctx<'_>, e: &'a Event) -> Vec<&'a str> {
+fn attachment_names<'a>(ctx: &Ctx<'a>, e: &Event) -> Vec<&'a str> {
     let mut out = Vec::new();
     for p in e.props() {
         if p.bag != Bag::Field || !ctx.s(p.name).eq_ignore_ascii_case("Attachments") {
             continue;
         }
-        for part in p.value.split(';') {
+        for part in ctx.s(p.value).split(';') {
             let part = part.trim();
             let name = match part.rfind(" (") {
                 Some(k) if part.ends_with(')') => part[..k].trim(),

@@ -51,7 +51,7 @@ fn counts(ctx: &Ctx<'_>, e: &Event) -> bool {
 fn params(ctx: &Ctx<'_>, e: &Event) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     for p in e.props().iter().filter(|p| p.bag == Bag::Parameters) {
-        let v: String = p.value.chars().take(300).collect();
+        let v: String = ctx.s(p.value).chars().take(300).collect();
         m.entry(ctx.s(p.name).to_string()).or_insert(v);
     }
     m
@@ -276,14 +276,14 @@ fn audit_tampering(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let newly_disabled = e.props().iter().any(|p| {
             let name = ctx.s(p.name);
             if p.bag == Bag::ModifiedProperties {
-                let new = p.value.to_ascii_uppercase();
-                let old = p.old.as_deref().unwrap_or("").to_ascii_uppercase();
+                let new = ctx.s(p.value).to_ascii_uppercase();
+                let old = p.old.map_or("", |o| ctx.s(o)).to_ascii_uppercase();
                 disabled_plans(&new).iter().any(|x| x == PLAN)
                     && !disabled_plans(&old).iter().any(|x| x == PLAN)
             } else if name.eq_ignore_ascii_case("additionalDetails") {
                 // Splunk reads the licence change out of additionalDetails: the part after
                 // "NewValue" holds the new disabled plans.
-                let v = p.value.to_ascii_uppercase();
+                let v = ctx.s(p.value).to_ascii_uppercase();
                 v.split_once("NEWVALUE")
                     .is_some_and(|(old, new)| new.contains(PLAN) && !old.contains(PLAN))
             } else {
@@ -424,10 +424,10 @@ fn protection_tampering(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                     let l = name.to_ascii_lowercase();
                     let switch =
                         l.starts_with("enable") || l == "enabled" || l.ends_with("zapenabled");
-                    if switch && is_false(&p.value) {
+                    if switch && is_false(ctx.s(p.value)) {
                         off.push(format!("{name}=False"));
                     }
-                    if l == "state" && p.value.trim().eq_ignore_ascii_case("Disabled") {
+                    if l == "state" && ctx.s(p.value).trim().eq_ignore_ascii_case("Disabled") {
                         off.push("State=Disabled".into());
                     }
                 }
@@ -559,7 +559,7 @@ fn federation_change(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                 n.contains("federat")
                     || n == "authenticationtype"
                     || n == "livetype"
-                    || p.value.to_ascii_lowercase().contains("federated")
+                    || ctx.s(p.value).to_ascii_lowercase().contains("federated")
             }
         });
         if !fed {

@@ -6,7 +6,11 @@
 //! parser threads (lasso's `ThreadedRodeo`), so symbol numbers depend on thread timing:
 //! **never order anything by a `Sym`'s number**, always by the string it resolves to.
 
-use lasso::{Key, Spur, ThreadedRodeo};
+use lasso::{Key, RodeoReader, Spur, ThreadedRodeo};
+
+/// The table's hasher: foldhash, not std's SipHash. Keys are our own parsed strings, the table
+/// lives for one run, and hashing was a visible share of ingest with SipHash.
+type Hasher = foldhash::fast::RandomState;
 
 /// An interned string. The empty string is `Sym::EMPTY` and costs no table entry.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -38,9 +42,53 @@ impl Sym {
 
 /// The table behind every [`Sym`]. Thread-safe; interning from many rayon workers at once is
 /// the normal case.
-#[derive(Debug, Default)]
+///
+/// Once ingest is done the table is [frozen](Interner::freeze): analysis and reports resolve
+/// symbols millions of times, and a frozen table resolves by indexing a vector instead of
+/// locking a shard of a concurrent map (that lookup was a tenth of a whole run's time).
+#[derive(Debug)]
 pub struct Interner {
-    rodeo: ThreadedRodeo<Spur>,
+    table: Table,
+    /// Case-folded classes of the strings used as prop names, built by
+    /// [`Interner::freeze_with_names`] so prop lookups compare integers.
+    names: Option<NameClasses>,
+}
+
+/// Which prop names are equal ignoring ASCII case, as small integers.
+#[derive(Debug, Default)]
+struct NameClasses {
+    /// By [`Sym::index`]: the name's class, 0 when the symbol is not a prop name.
+    class_of: Vec<u32>,
+    /// Lower-cased name → class (classes start at 1).
+    by_lower: std::collections::HashMap<Box<str>, u32, Hasher>,
+}
+
+/// How a prop name query resolved against the frozen name classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameQuery {
+    /// No classes were built (an open table): compare strings.
+    Unknown,
+    /// No prop anywhere has this name.
+    Absent,
+    /// Props with this class have the name.
+    Class(u32),
+}
+
+#[derive(Debug)]
+enum Table {
+    /// Accepting new strings from many threads.
+    Open(ThreadedRodeo<Spur, Hasher>),
+    /// Read-only after ingest.
+    Frozen(RodeoReader<Spur, Hasher>),
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            table: Table::Open(ThreadedRodeo::with_hasher(Hasher::default())),
+            names: None,
+        }
+    }
 }
 
 impl Interner {
@@ -49,12 +97,79 @@ impl Interner {
         Self::default()
     }
 
+    /// Makes the table read-only and fast to resolve. Symbols keep their meaning.
+    pub fn freeze(&mut self) {
+        let table = std::mem::replace(&mut self.table, Self::default().table);
+        self.table = match table {
+            Table::Open(rodeo) => Table::Frozen(rodeo.into_reader()),
+            frozen => frozen,
+        };
+    }
+
+    /// [Freezes](Interner::freeze) the table and classifies `names` (the prop names of every
+    /// event) by case-folded spelling, so [`Interner::name_query`] and
+    /// [`Interner::name_class`] replace string comparisons in prop lookups.
+    pub fn freeze_with_names(&mut self, names: impl IntoIterator<Item = Sym>) {
+        self.freeze();
+        let mut classes = NameClasses {
+            class_of: vec![0; self.len() + 1],
+            by_lower: Default::default(),
+        };
+        for sym in names {
+            let slot = sym.index() as usize;
+            if sym.is_empty() || classes.class_of.get(slot).is_none_or(|&c| c != 0) {
+                continue;
+            }
+            let lower = self.resolve(sym).to_ascii_lowercase().into_boxed_str();
+            let next = classes.by_lower.len() as u32 + 1;
+            let class = *classes.by_lower.entry(lower).or_insert(next);
+            classes.class_of[slot] = class;
+        }
+        self.names = Some(classes);
+    }
+
+    /// Classifies a prop name being looked up (ASCII case-insensitive).
+    pub fn name_query(&self, name: &str) -> NameQuery {
+        let Some(classes) = &self.names else {
+            return NameQuery::Unknown;
+        };
+        let mut buf = [0u8; 64];
+        let found = match buf.get_mut(..name.len()) {
+            Some(b) => {
+                b.copy_from_slice(name.as_bytes());
+                b.make_ascii_lowercase();
+                std::str::from_utf8(b)
+                    .ok()
+                    .and_then(|l| classes.by_lower.get(l))
+            }
+            None => classes.by_lower.get(name.to_ascii_lowercase().as_str()),
+        };
+        found.map_or(NameQuery::Absent, |&c| NameQuery::Class(c))
+    }
+
+    /// The class of a prop name symbol (see [`Interner::name_query`]); 0 when unclassified.
+    pub fn name_class(&self, sym: Sym) -> u32 {
+        self.names
+            .as_ref()
+            .and_then(|c| c.class_of.get(sym.index() as usize).copied())
+            .unwrap_or(0)
+    }
+
     /// Interns `s` (the empty string maps to [`Sym::EMPTY`]).
+    ///
+    /// # Panics
+    /// On a [frozen](Interner::freeze) table, when `s` was never interned: only ingest adds
+    /// strings, so that is a programming error, never a property of the input.
     pub fn intern(&self, s: &str) -> Sym {
         if s.is_empty() {
-            Sym::EMPTY
-        } else {
-            Sym(Some(self.rodeo.get_or_intern(s)))
+            return Sym::EMPTY;
+        }
+        match &self.table {
+            Table::Open(rodeo) => Sym(Some(rodeo.get_or_intern(s))),
+            Table::Frozen(reader) => match reader.get(s) {
+                Some(k) => Sym(Some(k)),
+                None => panic!("string interned after ingest froze the table: {s:?}"),
+            },
         }
     }
 
@@ -74,7 +189,11 @@ impl Interner {
         if s.is_empty() {
             Some(Sym::EMPTY)
         } else {
-            self.rodeo.get(s).map(|k| Sym(Some(k)))
+            match &self.table {
+                Table::Open(rodeo) => rodeo.get(s),
+                Table::Frozen(reader) => reader.get(s),
+            }
+            .map(|k| Sym(Some(k)))
         }
     }
 
@@ -82,18 +201,24 @@ impl Interner {
     pub fn resolve(&self, sym: Sym) -> &str {
         match sym.0 {
             None => "",
-            Some(k) => self.rodeo.resolve(&k),
+            Some(k) => match &self.table {
+                Table::Open(rodeo) => rodeo.resolve(&k),
+                Table::Frozen(reader) => reader.resolve(&k),
+            },
         }
     }
 
     /// Number of distinct non-empty strings held.
     pub fn len(&self) -> usize {
-        self.rodeo.len()
+        match &self.table {
+            Table::Open(rodeo) => rodeo.len(),
+            Table::Frozen(reader) => reader.len(),
+        }
     }
 
     /// True when nothing was interned yet.
     pub fn is_empty(&self) -> bool {
-        self.rodeo.is_empty()
+        self.len() == 0
     }
 }
 
@@ -117,5 +242,33 @@ mod tests {
         assert_eq!(i.get("missing"), None);
         assert_eq!(Sym::from_index(a.index()), a);
         assert_eq!(Sym::EMPTY.index(), 0);
+        let mut i = i;
+        i.freeze();
+        assert_eq!(i.resolve(a), "New-InboxRule");
+        assert_eq!(i.intern("New-InboxRule"), a);
+        assert_eq!(
+            i.get("adelev@contoso.com").map(|s| i.resolve(s)),
+            Some("adelev@contoso.com")
+        );
+        assert_eq!(i.len(), 2);
+    }
+
+    #[test]
+    fn prop_names_compare_by_class_after_freezing() {
+        let mut i = Interner::new();
+        let a = i.intern("MailAccessType");
+        let b = i.intern("mailaccesstype");
+        let c = i.intern("Other");
+        assert_eq!(i.name_query("x"), NameQuery::Unknown);
+        i.freeze_with_names([a, b, c, a]);
+        let NameQuery::Class(k) = i.name_query("MAILACCESSTYPE") else {
+            panic!("a known name");
+        };
+        assert_eq!(i.name_class(a), k);
+        assert_eq!(i.name_class(b), k);
+        assert_ne!(i.name_class(c), k);
+        assert_eq!(i.name_query("Missing"), NameQuery::Absent);
+        assert_eq!(i.name_query(&"x".repeat(100)), NameQuery::Absent);
+        assert_eq!(i.name_class(Sym::EMPTY), 0);
     }
 }

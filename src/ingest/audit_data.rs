@@ -1776,8 +1776,8 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
             d.props.push(Prop {
                 bag,
                 name: it.intern(nv.name.trim()),
-                value: Box::from(nv.value.as_deref().unwrap_or("")),
-                old: nv.old.as_deref().map(Box::from),
+                value: it.intern(nv.value.as_deref().unwrap_or("")),
+                old: nv.old.as_deref().map(|o| it.intern(o)),
             });
         }
     }
@@ -1787,7 +1787,7 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
             d.props.push(Prop {
                 bag: PropBag::Field,
                 name: it.intern(name),
-                value: Box::from(v),
+                value: it.intern(v),
                 old: None,
             });
         }
@@ -2103,7 +2103,7 @@ fn wrapper_only(
         ev.details_mut().props.push(Prop {
             bag: PropBag::Field,
             name: ctx.interner.intern("AuditData"),
-            value: Box::from(raw.trim()),
+            value: ctx.interner.intern(raw.trim()),
             old: None,
         });
     }
@@ -2670,7 +2670,7 @@ mod tests {
         i.resolve(sym)
     }
 
-    fn field<'e>(i: &Interner, e: &'e Event, name: &str) -> Option<&'e str> {
+    fn field<'e>(i: &'e Interner, e: &Event, name: &str) -> Option<&'e str> {
         e.prop(i, PropBag::Field, name)
     }
 
@@ -2875,10 +2875,10 @@ mod tests {
             .filter(|p| p.bag == PropBag::ModifiedProperties)
             .collect();
         assert_eq!(m.len(), 2);
-        assert_eq!(&*m[0].value, "[]");
-        assert_eq!(m[0].old.as_deref(), Some(r#"[{"MethodType": 7}]"#));
+        assert_eq!(s(&i, m[0].value), "[]");
+        assert_eq!(m[0].old.map(|o| s(&i, o)), Some(r#"[{"MethodType": 7}]"#));
         assert_eq!(s(&i, m[1].name), "Included Updated Properties");
-        assert_eq!(m[1].old.as_deref(), Some(""));
+        assert_eq!(m[1].old.map(|o| s(&i, o)), Some(""));
         assert_eq!(
             field(&i, &e, "Actor.1"),
             Some("Azure MFA StrongAuthenticationService")

@@ -87,7 +87,7 @@ mod tests {
         rich.details_mut().props.push(crate::event::Prop {
             bag: crate::event::Bag::Field,
             name: i.intern("latitude"),
-            value: "58.4".into(),
+            value: i.intern("58.4"),
             old: None,
         });
         let kept = dedupe(vec![vec![plain], vec![rich]], &mut reports);

@@ -335,7 +335,7 @@ impl CsvParser for MailboxAuditCsv {
             ev.details_mut().props.push(Prop {
                 bag: PropBag::Field,
                 name: ctx.interner.intern("SourceItemSubjectsList"),
-                value: Box::from(subj),
+                value: ctx.interner.intern(subj),
                 old: None,
             });
         }

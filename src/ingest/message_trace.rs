@@ -457,7 +457,7 @@ fn push_prop(props: &mut Vec<Prop>, i: &Interner, name: &str, value: &str) {
     props.push(Prop {
         bag: Bag::Field,
         name: i.intern(name),
-        value: value.into(),
+        value: i.intern(value),
         old: None,
     });
 }
@@ -584,7 +584,7 @@ mod tests {
         Ok(res)
     }
 
-    fn prop<'e>(i: &Interner, ev: &'e Event, name: &str) -> Option<&'e str> {
+    fn prop<'e>(i: &'e Interner, ev: &Event, name: &str) -> Option<&'e str> {
         ev.prop(i, Bag::Field, name)
     }
 

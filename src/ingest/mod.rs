@@ -168,7 +168,7 @@ impl Ingest {
 pub fn run(paths: &[PathBuf], options: &IngestOptions, counter: &dyn ByteCounter) -> Ingest {
     let (files, problems) = source::collect_inputs(paths);
     counter.set_total(files.iter().map(|f| f.size).sum());
-    let interner = Interner::new();
+    let mut interner = Interner::new();
     let results: Vec<(FileReport, Vec<Event>)> = files
         .par_iter()
         .enumerate()
@@ -182,6 +182,18 @@ pub fn run(paths: &[PathBuf], options: &IngestOptions, counter: &dyn ByteCounter
         }
     }
     let warnings = warnings::input_warnings(&reports, &events, &interner);
+    let mut is_name = vec![false; interner.len() + 1];
+    for p in events.iter().flat_map(|e| e.props()) {
+        if let Some(slot) = is_name.get_mut(p.name.index() as usize) {
+            *slot = true;
+        }
+    }
+    let names = is_name
+        .iter()
+        .enumerate()
+        .filter(|&(_, &name)| name)
+        .map(|(i, _)| crate::event::Sym::from_index(i as u32));
+    interner.freeze_with_names(names);
     Ingest {
         interner,
         events,
@@ -413,43 +425,78 @@ fn read_json(
     outcome
 }
 
-/// Drives a splitter: reads up to [`batches_in_flight`] batches, parses them in parallel on
-/// rayon, and appends the results in input order, until the input ends or fails. Shared by
+/// One round of batches read by a splitter.
+struct Round<B> {
+    batches: Vec<B>,
+    /// The read failed after these batches.
+    error: Option<std::io::Error>,
+    /// The input ended.
+    done: bool,
+}
+
+/// Reads up to [`batches_in_flight`] batches.
+fn read_round<S: split::Splitter>(splitter: &mut S) -> Round<S::Batch> {
+    let mut round = Round {
+        batches: Vec::new(),
+        error: None,
+        done: false,
+    };
+    while round.batches.len() < batches_in_flight() {
+        match splitter.next_batch() {
+            Ok(Some(b)) => round.batches.push(b),
+            Ok(None) => {
+                round.done = true;
+                break;
+            }
+            Err(e) => {
+                round.error = Some(e);
+                break;
+            }
+        }
+    }
+    round
+}
+
+/// Drives a splitter: reads a round of up to [`batches_in_flight`] batches, then parses it in
+/// parallel on rayon *while the next round is read* (reading, hashing and splitting are serial
+/// per file; overlapping them with parsing keeps every core busy), and appends the results in
+/// input order, until the input ends or fails. Memory stays bounded by two rounds. Shared by
 /// every format so batching, skip accounting and error handling cannot drift apart.
-fn pump<S: split::Splitter>(
+fn pump<S: split::Splitter + Send>(
     splitter: &mut S,
     parse: impl Fn(&S::Batch) -> BatchOut + Sync,
     skips: &mut SkipLog,
     report: &mut FileReport,
-) -> ReadOutcome {
+) -> ReadOutcome
+where
+    S::Batch: Send + Sync,
+{
     let mut events = Vec::new();
+    let mut round = read_round(splitter);
     loop {
-        let mut batches = Vec::new();
-        let mut error = None;
-        while batches.len() < batches_in_flight() {
-            match splitter.next_batch() {
-                Ok(Some(b)) => batches.push(b),
-                Ok(None) => break,
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
         for s in splitter.take_skips() {
             skips.add(s.line, &s.reason);
             report.rows += 1;
         }
-        let done = batches.len() < batches_in_flight() || error.is_some();
-        let outs: Vec<BatchOut> = batches.par_iter().map(&parse).collect();
+        let Round {
+            batches,
+            error,
+            done,
+        } = round;
+        let more = error.is_none() && !done;
+        let (next, outs) = rayon::join(
+            || more.then(|| read_round(splitter)),
+            || batches.par_iter().map(&parse).collect::<Vec<BatchOut>>(),
+        );
         for out in outs {
             absorb(out, &mut events, skips, report);
         }
         if let Some(e) = error {
             return Err((events, e));
         }
-        if done {
-            return Ok(events);
+        match next {
+            Some(r) => round = r,
+            None => return Ok(events),
         }
     }
 }
@@ -466,7 +513,10 @@ fn parse_json_batch(
     };
     for (bytes, line) in batch.iter() {
         out.rows += 1;
-        let text = String::from_utf8_lossy(bytes);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
         let result = catch_unwind(AssertUnwindSafe(|| {
             parser.parse_record(&text, line, ctx, &mut out.events)
         }));

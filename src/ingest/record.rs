@@ -131,9 +131,11 @@ impl<'r> Row<'r> {
     pub fn get(&self, col: Option<usize>) -> Cow<'r, str> {
         match col.and_then(|c| self.rec.get(c)) {
             None => Cow::Borrowed(""),
-            Some(bytes) => match String::from_utf8_lossy(bytes) {
-                Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-                Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+            // `from_utf8` first: its ASCII fast path is several times quicker than the lossy
+            // decoder's, and nearly every cell is valid.
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(s) => Cow::Borrowed(s.trim()),
+                Err(_) => Cow::Owned(String::from_utf8_lossy(bytes).trim().to_string()),
             },
         }
     }

@@ -492,7 +492,7 @@ impl<'i> Props<'i> {
         self.v.push(Prop {
             bag: Bag::Field,
             name: self.interner.intern(name),
-            value: value.into(),
+            value: self.interner.intern(value),
             old: None,
         });
     }
@@ -1353,7 +1353,7 @@ mod tests {
         Ok(res)
     }
 
-    fn prop<'e>(i: &Interner, ev: &'e Event, name: &str) -> Option<&'e str> {
+    fn prop<'e>(i: &'e Interner, ev: &Event, name: &str) -> Option<&'e str> {
         ev.prop(i, Bag::Field, name)
     }
 

@@ -225,7 +225,7 @@ mod tests {
             .props()
             .iter()
             .filter(|p| p.bag == Bag::Parameters)
-            .map(|p| (i.resolve(p.name), &*p.value))
+            .map(|p| (i.resolve(p.name), i.resolve(p.value)))
             .collect();
         assert_eq!(
             params,

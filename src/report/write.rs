@@ -4,7 +4,10 @@
 use super::output::{OutputDir, OutputError};
 use super::{clock::Clock, findings_json, manifest, remediation, timeline};
 use crate::analysis::Analysis;
+use crate::ingest::Ingest;
+use crate::timings::Timings;
 use std::io::Write;
+use std::time::Instant;
 
 /// How the reports are written.
 #[derive(Debug, Clone, Default)]
@@ -34,51 +37,56 @@ fn io(out: &OutputDir, name: &str) -> impl FnOnce(std::io::Error) -> OutputError
     move |source| OutputError::Io { path, source }
 }
 
-/// Writes all outputs; returns their names.
+/// Writes every event to `events.parquet`. Needs only the ingest, so `analyze` runs it beside
+/// detection (see [`crate::analysis::run_with`]); call it before [`write_all`], which writes
+/// the manifest over every output.
+pub fn write_parquet(ingest: &Ingest, out: &OutputDir) -> Result<(), OutputError> {
+    let files: Vec<String> = ingest.files.iter().map(|f| f.path.clone()).collect();
+    let mut w = out.create("events.parquet")?;
+    crate::frame::write_events_parquet(&mut w, &ingest.events, &ingest.interner, &files).map_err(
+        |e| OutputError::Io {
+            path: out.target().join("events.parquet"),
+            source: std::io::Error::other(e.to_string()),
+        },
+    )?;
+    w.flush().map_err(io(out, "events.parquet"))
+}
+
+/// Writes all outputs but the Parquet export ([`write_parquet`]), which must exist already;
+/// returns their names. Each output's time goes into `timings`.
 pub fn write_all(
     analysis: &Analysis,
     out: &OutputDir,
     options: &ReportOptions,
+    timings: &mut Timings,
 ) -> Result<Vec<&'static str>, OutputError> {
     let ctx = analysis.ctx();
+    let t = Instant::now();
     let model = super::model::Model::build(analysis, &options.clock);
     out.write("report.html", super::html::render(&model).as_bytes())?;
     out.write("report.md", super::markdown::render(&model).as_bytes())?;
     drop(model);
+    timings.record("write:report", t);
+    let t = Instant::now();
     let plan = remediation::plan(analysis);
     out.write("findings.json", &findings_json::render(analysis, &plan))?;
+    out.write("remediation.ps1", remediation::powershell(&plan).as_bytes())?;
+    timings.record("write:findings", t);
 
+    let t = Instant::now();
     let rows = timeline::rows(analysis, &ctx, options.timeline);
     let mut w = out.create("timeline.csv")?;
     timeline::write_csv(&mut w, &rows).map_err(io(out, "timeline.csv"))?;
     let mut w = out.create("timeline.jsonl")?;
     timeline::write_jsonl(&mut w, &rows).map_err(io(out, "timeline.jsonl"))?;
     drop(rows);
+    timings.record("write:timeline", t);
 
-    out.write("remediation.ps1", remediation::powershell(&plan).as_bytes())?;
-
-    let files: Vec<String> = analysis
-        .ingest
-        .files
-        .iter()
-        .map(|f| f.path.clone())
-        .collect();
-    let mut w = out.create("events.parquet")?;
-    crate::frame::write_events_parquet(
-        &mut w,
-        &analysis.ingest.events,
-        &analysis.ingest.interner,
-        &files,
-    )
-    .map_err(|e| OutputError::Io {
-        path: out.target().join("events.parquet"),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    w.flush().map_err(io(out, "events.parquet"))?;
-
+    let t = Instant::now();
     out.write(
         "manifest.json",
         &manifest::render(analysis, &options.manifest, OUTPUTS),
     )?;
+    timings.record("write:manifest", t);
     Ok(OUTPUTS.to_vec())
 }

@@ -1,0 +1,154 @@
+//! Per-phase wall time and resident memory, for `--debug-timings`.
+//!
+//! Each phase records how long it took and the process's resident memory when it ended, so a
+//! slowdown or a memory regression points at the phase that caused it without a profiler.
+
+use std::time::{Duration, Instant};
+
+/// One finished phase.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// Short name (`ingest`, `detect`, `write:timeline`).
+    pub name: &'static str,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Resident memory when the phase ended, in bytes (Linux only).
+    pub rss_after: Option<u64>,
+    /// Ran on another thread during other phases: not part of the wall-time total.
+    pub concurrent: bool,
+}
+
+/// The phases of one run, in the order they ran.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    phases: Vec<Phase>,
+}
+
+impl Timings {
+    /// Records a phase that started at `start` and ends now.
+    pub fn record(&mut self, name: &'static str, start: Instant) {
+        self.phases.push(Phase {
+            name,
+            elapsed: start.elapsed(),
+            rss_after: resident_bytes(),
+            concurrent: false,
+        });
+    }
+
+    /// Records work that ran on another thread while other phases ran (its time is shown
+    /// but not added to the total); its memory is read now.
+    pub fn concurrent(&mut self, name: &'static str, elapsed: Duration) {
+        self.phases.push(Phase {
+            name,
+            elapsed,
+            rss_after: resident_bytes(),
+            concurrent: true,
+        });
+    }
+
+    /// Adds the phases of another run part (e.g. the report writer's) after these.
+    pub fn extend(&mut self, other: Timings) {
+        self.phases.extend(other.phases);
+    }
+
+    /// The recorded phases.
+    pub fn phases(&self) -> &[Phase] {
+        &self.phases
+    }
+
+    /// Time of the named phase (zero when it did not run).
+    pub fn get(&self, name: &str) -> Duration {
+        self.phases
+            .iter()
+            .filter(|p| p.name == name)
+            .map(|p| p.elapsed)
+            .sum()
+    }
+
+    /// Wall time: the sum of every phase that did not run concurrently with others.
+    pub fn total(&self) -> Duration {
+        self.phases
+            .iter()
+            .filter(|p| !p.concurrent)
+            .map(|p| p.elapsed)
+            .sum()
+    }
+
+    /// A plain-text table for stderr: each phase's time, its share, the resident memory after
+    /// it, and the end-to-end rate over `input_bytes`.
+    pub fn render(&self, input_bytes: u64, records: usize) -> String {
+        use std::fmt::Write;
+        let mb = |b: u64| format!("{:.0} MB", b as f64 / 1e6);
+        let total = self.total().as_secs_f64().max(1e-9);
+        let mut s = String::from("timings:\n");
+        for p in &self.phases {
+            let secs = p.elapsed.as_secs_f64();
+            let _ = writeln!(
+                s,
+                "  {:<16} {:>8.2} s {:>5.1} %   rss after {:>8}{}",
+                p.name,
+                secs,
+                100.0 * secs / total,
+                p.rss_after.map_or_else(|| "?".into(), mb),
+                if p.concurrent {
+                    "   (on its own thread, during detect/correlate)"
+                } else {
+                    ""
+                }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  {:<16} {:>8.2} s   {:.0} MB/s, {:.0} records/s over {} and {} records; peak memory {}",
+            "total",
+            total,
+            input_bytes as f64 / 1e6 / total,
+            records as f64 / total,
+            mb(input_bytes),
+            records,
+            peak_resident_bytes().map_or_else(|| "unavailable".into(), mb)
+        );
+        s
+    }
+}
+
+fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Current resident memory of this process (Linux `VmRSS`).
+pub fn resident_bytes() -> Option<u64> {
+    status_kb("VmRSS:")
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`).
+pub fn peak_resident_bytes() -> Option<u64> {
+    status_kb("VmHWM:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_keep_order_and_sum() {
+        let mut t = Timings::default();
+        let start = Instant::now();
+        t.record("a", start);
+        t.record("b", start);
+        t.concurrent("c", Duration::from_secs(100));
+        let names: Vec<_> = t.phases().iter().map(|p| p.name).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(t.get("a") + t.get("b"), t.total());
+        assert_eq!(t.get("missing"), Duration::ZERO);
+        let text = t.render(2_000_000, 10);
+        assert!(text.contains("  a ") && text.contains("total") && text.contains("2 MB"));
+        if cfg!(target_os = "linux") {
+            assert!(t.phases()[0].rss_after.unwrap() > 0);
+            assert!(peak_resident_bytes().unwrap() >= resident_bytes().unwrap() / 2);
+        }
+    }
+}
