@@ -327,11 +327,11 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
             buf.push(b',');
         }
         buf.extend_from_slice(b"{\"folder\":");
-        opt(buf, m.folder.as_deref(), &mut str_);
+        opt(buf, m.folder(interner), &mut str_);
         buf.extend_from_slice(b",\"internet_message_id\":");
-        opt(buf, m.internet_message_id.as_deref(), &mut str_);
+        opt(buf, m.internet_message_id(interner), &mut str_);
         buf.extend_from_slice(b",\"subject\":");
-        opt(buf, m.subject.as_deref(), &mut str_);
+        opt(buf, m.subject(interner), &mut str_);
         match m.size {
             Some(n) => {
                 let _ = write!(buf, ",\"size\":{n}}}");

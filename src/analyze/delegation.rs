@@ -483,7 +483,7 @@ fn folder_permission(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let folder = e
             .items()
             .iter()
-            .find_map(|m| m.folder.as_deref())
+            .find_map(|m| m.folder(ctx.interner))
             .unwrap_or("")
             .to_string();
         let user = ctx

@@ -290,7 +290,7 @@ fn is_sync(ctx: &Ctx<'_>, e: &Event) -> bool {
             !e.items().is_empty()
                 && e.items()
                     .iter()
-                    .all(|m| m.internet_message_id.is_none() && m.subject.is_none())
+                    .all(|m| m.internet_message_id.is_empty() && m.subject.is_empty())
         }
     }
 }
@@ -331,7 +331,7 @@ pub fn mail_read_with(ctx: &Ctx<'_>, event_indices: &[u32], trace: &TraceIndex) 
             out.sync_records += usize::from(first);
             let mut any = false;
             for m in e.items() {
-                if let Some(f) = m.folder.as_deref() {
+                if let Some(f) = m.folder(ctx.interner) {
                     folders.insert(f.to_string());
                     any = true;
                 }
@@ -343,31 +343,30 @@ pub fn mail_read_with(ctx: &Ctx<'_>, event_indices: &[u32], trace: &TraceIndex) 
         }
         out.bind_records += usize::from(first);
         for m in e.items() {
-            if m.internet_message_id.is_none() && m.subject.is_none() {
+            if m.internet_message_id.is_empty() && m.subject.is_empty() {
                 continue;
             }
-            let key = match &m.internet_message_id {
+            let key = match m.internet_message_id(ctx.interner) {
                 Some(id) => norm_message_id(id),
                 None => format!(
                     "{}|{}",
-                    m.folder.as_deref().unwrap_or(""),
-                    m.subject.as_deref().unwrap_or("")
+                    m.folder(ctx.interner).unwrap_or(""),
+                    m.subject(ctx.interner).unwrap_or("")
                 ),
             };
             if !seen.insert(key) {
                 continue;
             }
-            let subject = m.subject.as_deref().map(str::to_string).or_else(|| {
-                m.internet_message_id
-                    .as_deref()
+            let subject = m.subject(ctx.interner).map(str::to_string).or_else(|| {
+                m.internet_message_id(ctx.interner)
                     .and_then(|id| trace.subject(ctx, id))
                     .map(str::to_string)
             });
             out.bind_items.push(ReadItem {
                 time: e.time,
-                internet_message_id: m.internet_message_id.as_deref().map(str::to_string),
+                internet_message_id: m.internet_message_id(ctx.interner).map(str::to_string),
                 subject,
-                folder: m.folder.as_deref().map(str::to_string),
+                folder: m.folder(ctx.interner).map(str::to_string),
                 size: m.size,
             });
         }
@@ -1006,7 +1005,7 @@ fn non_owner(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             p.logins_only = false;
         }
         for m in e.items() {
-            if let Some(f) = m.folder.as_deref() {
+            if let Some(f) = m.folder(ctx.interner) {
                 p.folders.insert(f);
             }
         }

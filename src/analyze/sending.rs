@@ -135,7 +135,7 @@ impl TraceIndex {
             if let Some(mid) = e
                 .items()
                 .iter()
-                .find_map(|m| m.internet_message_id.as_deref())
+                .find_map(|m| m.internet_message_id(ctx.interner))
             {
                 let key = norm_message_id(mid);
                 if !key.is_empty() {
@@ -175,7 +175,7 @@ impl TraceIndex {
                 .ev(i)
                 .items()
                 .iter()
-                .find_map(|m| m.subject.as_deref())
+                .find_map(|m| m.subject(ctx.interner))
                 .filter(|s| !s.is_empty())
             else {
                 continue;
@@ -204,7 +204,7 @@ pub fn recipients_of<'a>(ctx: &Ctx<'a>, message_id: &str) -> Vec<&'a str> {
         .filter(|e| {
             e.items()
                 .iter()
-                .filter_map(|m| m.internet_message_id.as_deref())
+                .filter_map(|m| m.internet_message_id(ctx.interner))
                 .any(|m| norm_message_id(m) == key)
         })
         .map(|e| ctx.s(e.mailbox))
@@ -237,9 +237,9 @@ fn ts(t: Timestamp) -> String {
 /// The message a send event is about: its Message-ID and subject.
 fn sent_message<'a>(ctx: &Ctx<'a>, e: &'a Event) -> (Option<&'a str>, Option<&'a str>) {
     let item = e.items().first();
-    let mid = item.and_then(|m| m.internet_message_id.as_deref());
+    let mid = item.and_then(|m| m.internet_message_id(ctx.interner));
     let subject = item
-        .and_then(|m| m.subject.as_deref())
+        .and_then(|m| m.subject(ctx.interner))
         .or_else(|| Some(ctx.s(e.object)).filter(|s| !s.is_empty()));
     (mid, subject)
 }
@@ -391,9 +391,8 @@ fn mfa_notification_deleted(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> 
             continue;
         }
         for item in e.items() {
-            let subject = item.subject.as_deref().or_else(|| {
-                item.internet_message_id
-                    .as_deref()
+            let subject = item.subject(ctx.interner).or_else(|| {
+                item.internet_message_id(ctx.interner)
                     .and_then(|m| trace.subject(ctx, m))
             });
             let Some(subject) = subject else { continue };
@@ -401,7 +400,7 @@ fn mfa_notification_deleted(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> 
                 per_account.entry(ctx.account(e)).or_default().push((
                     i,
                     subject.to_string(),
-                    item.internet_message_id.as_deref().map(str::to_string),
+                    item.internet_message_id(ctx.interner).map(str::to_string),
                     ctx.s(e.operation).to_string(),
                 ));
             }
@@ -499,8 +498,7 @@ fn send_then_harddelete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let account = ctx.account(e);
         for item in e.items() {
             let mid = item
-                .internet_message_id
-                .as_deref()
+                .internet_message_id(ctx.interner)
                 .map(norm_message_id)
                 .filter(|m| !m.is_empty());
             let mut cands: Vec<u32> = Vec::new();
@@ -509,8 +507,8 @@ fn send_then_harddelete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                     cands.extend(v);
                 }
             }
-            if cands.is_empty() && is_sent_or_recoverable(item.folder.as_deref()) {
-                if let Some(s) = item.subject.as_deref().map(subject_key) {
+            if cands.is_empty() && is_sent_or_recoverable(item.folder(ctx.interner)) {
+                if let Some(s) = item.subject(ctx.interner).map(subject_key) {
                     if let Some(v) = by_subject.get(&(account, s)) {
                         cands.extend(v);
                     }
@@ -524,7 +522,7 @@ fn send_then_harddelete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                     continue;
                 }
                 let (smid, ssub) = sent_message(ctx, se);
-                let isub = item.subject.as_deref();
+                let isub = item.subject(ctx.interner);
                 // Prefer the UAL's subject: PowerShell 5.1 exports replace non-ASCII with `?`.
                 let (subject, ual) = if e.source == SourceKind::Ual {
                     (isub.or(ssub), true)
@@ -539,8 +537,7 @@ fn send_then_harddelete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                     subject: subject.map(str::to_string),
                     ual,
                     mid: item
-                        .internet_message_id
-                        .as_deref()
+                        .internet_message_id(ctx.interner)
                         .or(smid)
                         .map(str::to_string),
                 });
@@ -669,7 +666,7 @@ fn harddelete_excessive(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         }
         if e.items()
             .iter()
-            .any(|m| is_sent_or_recoverable(m.folder.as_deref()))
+            .any(|m| is_sent_or_recoverable(m.folder(ctx.interner)))
         {
             per_account.entry(ctx.account(e)).or_default().push(i);
         }
@@ -678,15 +675,17 @@ fn harddelete_excessive(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let mut k = Vec::new();
         let mut size = 0;
         for (n, m) in e.items().iter().enumerate() {
-            if !is_sent_or_recoverable(m.folder.as_deref()) {
+            if !is_sent_or_recoverable(m.folder(ctx.interner)) {
                 continue;
             }
             size += m.size.unwrap_or(0);
-            k.push(match (&m.subject, &m.internet_message_id) {
-                (Some(s), _) => format!("s:{}", subject_key(s)),
-                (None, Some(id)) => format!("m:{}", norm_message_id(id)),
-                _ => format!("r:{}:{n}", ctx.s(e.record_id)),
-            });
+            k.push(
+                match (m.subject(ctx.interner), m.internet_message_id(ctx.interner)) {
+                    (Some(s), _) => format!("s:{}", subject_key(s)),
+                    (None, Some(id)) => format!("m:{}", norm_message_id(id)),
+                    _ => format!("r:{}:{n}", ctx.s(e.record_id)),
+                },
+            );
         }
         (k, size)
     };
@@ -723,10 +722,10 @@ fn harddelete_excessive(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                 let mut shown: BTreeSet<&str> = BTreeSet::new();
                 for &i in &evs {
                     for m in ctx.ev(i).items() {
-                        if let Some(f) = m.folder.as_deref() {
+                        if let Some(f) = m.folder(ctx.interner) {
                             folders.insert(f);
                         }
-                        if let Some(s) = m.subject.as_deref() {
+                        if let Some(s) = m.subject(ctx.interner) {
                             if shown.len() < LIST_CAP {
                                 shown.insert(s);
                             }
@@ -802,9 +801,10 @@ fn receive_then_delete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let Some(item) = e.items().first() else {
             continue;
         };
-        let (Some(mid), Some(subject)) =
-            (item.internet_message_id.as_deref(), item.subject.as_deref())
-        else {
+        let (Some(mid), Some(subject)) = (
+            item.internet_message_id(ctx.interner),
+            item.subject(ctx.interner),
+        ) else {
             continue;
         };
         let Some(kind) = sensitive_kind(subject) else {
@@ -834,7 +834,7 @@ fn receive_then_delete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         }
         let account = ctx.account(e);
         for item in e.items() {
-            let Some(mid) = item.internet_message_id.as_deref().map(norm_message_id) else {
+            let Some(mid) = item.internet_message_id(ctx.interner).map(norm_message_id) else {
                 continue;
             };
             let Some((tr, subject, kind)) = delivered.get(&(mid.clone(), account)) else {
@@ -960,10 +960,9 @@ fn rule_send_archive_move(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                         .and_then(|d| d.dest_folder.as_deref())
                         .is_some_and(|f| f.to_ascii_lowercase().contains("archive"))
                     && me.items().iter().any(|it: &MailItem| {
-                        it.folder
-                            .as_deref()
+                        it.folder(ctx.interner)
                             .is_some_and(|f| f.to_ascii_lowercase().contains("sent"))
-                            && it.subject.as_deref().map(subject_key).as_deref()
+                            && it.subject(ctx.interner).map(subject_key).as_deref()
                                 == Some(key.as_str())
                     })
             })
@@ -1078,7 +1077,7 @@ fn sent_by_account<'a>(ctx: &Ctx<'a>) -> BTreeMap<&'a str, Vec<Sent<'a>>> {
         let sender = ctx.s(e.actor_key);
         let item = e.items().first();
         let mid = item
-            .and_then(|m| m.internet_message_id.as_deref())
+            .and_then(|m| m.internet_message_id(ctx.interner))
             .map(norm_message_id)
             .filter(|m| !m.is_empty());
         let rcpt = ctx.s(e.mailbox);
@@ -1096,7 +1095,7 @@ fn sent_by_account<'a>(ctx: &Ctx<'a>) -> BTreeMap<&'a str, Vec<Sent<'a>>> {
                     time: e.time.0,
                     events: vec![i as u32],
                     recipients: [rcpt].into_iter().collect(),
-                    subject: item.and_then(|m| m.subject.as_deref()),
+                    subject: item.and_then(|m| m.subject(ctx.interner)),
                 };
                 by_mid.insert(m, (sender, s));
             }
@@ -1110,7 +1109,7 @@ fn sent_by_account<'a>(ctx: &Ctx<'a>) -> BTreeMap<&'a str, Vec<Sent<'a>>> {
                         time: e.time.0,
                         events: vec![i as u32],
                         recipients: [rcpt].into_iter().collect(),
-                        subject: item.and_then(|m| m.subject.as_deref()),
+                        subject: item.and_then(|m| m.subject(ctx.interner)),
                     },
                 ));
             }
@@ -1503,7 +1502,7 @@ fn ndr_oof_cleanup(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             continue;
         }
         for m in e.items() {
-            if let Some(s) = m.subject.as_deref().filter(|s| is_ndr_oof_subject(s)) {
+            if let Some(s) = m.subject(ctx.interner).filter(|s| is_ndr_oof_subject(s)) {
                 per_account.entry(ctx.account(e)).or_default().push((i, s));
             }
         }

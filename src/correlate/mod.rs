@@ -382,7 +382,7 @@ fn blast_radius(
     for (i, e) in ctx.events.iter().enumerate() {
         if e.source == SourceKind::MessageTrace {
             for item in e.items() {
-                if let Some(id) = &item.internet_message_id {
+                if let Some(id) = item.internet_message_id(ctx.interner) {
                     trace.entry(message_id_key(id)).or_default().push(i as u32);
                 }
             }
@@ -418,7 +418,7 @@ fn blast_radius(
                 continue;
             }
             for item in e.items() {
-                let Some(id) = &item.internet_message_id else {
+                let Some(id) = item.internet_message_id(ctx.interner) else {
                     continue;
                 };
                 for &t in trace

@@ -160,16 +160,40 @@ pub struct Prop {
 }
 
 /// A mail item or folder an operation touched.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Strings are interned (empty = absent): folders and message ids repeat across the millions
+/// of `MailItemsAccessed` records, and an item costs 24 bytes instead of three allocations.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct MailItem {
     /// Folder path (`\Inbox`, `\Sent Items`).
-    pub folder: Option<Box<str>>,
+    pub folder: Sym,
     /// RFC 5322 Message-ID, with angle brackets as written.
-    pub internet_message_id: Option<Box<str>>,
+    pub internet_message_id: Sym,
     /// Subject line (attacker-controlled text).
-    pub subject: Option<Box<str>>,
+    pub subject: Sym,
     /// Size in bytes when given.
     pub size: Option<u64>,
+}
+
+impl MailItem {
+    /// The folder path, when known.
+    pub fn folder<'a>(&self, interner: &'a Interner) -> Option<&'a str> {
+        non_empty(interner, self.folder)
+    }
+
+    /// The Message-ID, when known.
+    pub fn internet_message_id<'a>(&self, interner: &'a Interner) -> Option<&'a str> {
+        non_empty(interner, self.internet_message_id)
+    }
+
+    /// The subject, when known (attacker text: escape it wherever it is shown).
+    pub fn subject<'a>(&self, interner: &'a Interner) -> Option<&'a str> {
+        non_empty(interner, self.subject)
+    }
+}
+
+fn non_empty(interner: &Interner, sym: Sym) -> Option<&str> {
+    (!sym.is_empty()).then(|| interner.resolve(sym))
 }
 
 /// The specifics of an event.

@@ -74,7 +74,7 @@
 use crate::event::ip::normalize_ip;
 use crate::event::time::{parse_iso, parse_ms_date, parse_wrapper};
 use crate::event::{
-    flags, normalize_operation, Bag as PropBag, Details, Event, MailItem, Outcome, Prop,
+    flags, normalize_operation, Bag as PropBag, Details, Event, Interner, MailItem, Outcome, Prop,
     SourceKind, Timestamp,
 };
 use crate::ingest::record::{ParseCtx, Skip};
@@ -1726,16 +1726,16 @@ const TARGET_NAMES: [&str; 10] = [
     "Target.8", "Target.9",
 ];
 
-fn mail_item(item: &Item<'_>, fallback_folder: Option<&str>) -> MailItem {
+fn mail_item(it: &Interner, item: &Item<'_>, fallback_folder: Option<&str>) -> MailItem {
     let pf = item.parent_folder.as_ref();
     let folder = pf
         .and_then(|f| nb(&f.path).or(nb(&f.name)))
         .or(fallback_folder);
     MailItem {
-        folder: folder.map(Box::from),
-        internet_message_id: nb(&item.internet_message_id).map(Box::from),
+        folder: it.intern(folder.unwrap_or("")),
+        internet_message_id: it.intern(nb(&item.internet_message_id).unwrap_or("")),
         // Subjects are attacker text: kept exactly as recorded.
-        subject: raw_nb(&item.subject).map(Box::from),
+        subject: it.intern(raw_nb(&item.subject).unwrap_or("")),
         size: item.size_in_bytes.and_then(|c| c.0),
     }
 }
@@ -1898,32 +1898,32 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
 
     let folder_path = ad.folder.as_ref().and_then(|f| nb(&f.path));
     if let Some(item) = &ad.item {
-        let m = mail_item(item, None);
+        let m = mail_item(it, item, None);
         if m != MailItem::default() {
             d.items.push(m);
         }
     }
     for item in ad.affected_items.iter() {
-        d.items.push(mail_item(item, folder_path));
+        d.items.push(mail_item(it, item, folder_path));
     }
     for f in ad.folders.iter() {
         let path = nb(&f.path);
         if f.folder_items.is_empty() {
             if let Some(p) = path {
                 d.items.push(MailItem {
-                    folder: Some(Box::from(p)),
+                    folder: it.intern(p),
                     ..MailItem::default()
                 });
             }
         }
         for item in f.folder_items.iter() {
-            d.items.push(mail_item(item, path));
+            d.items.push(mail_item(it, item, path));
         }
     }
     if d.items.is_empty() {
         if let Some(p) = folder_path {
             d.items.push(MailItem {
-                folder: Some(Box::from(p)),
+                folder: it.intern(p),
                 ..MailItem::default()
             });
         }
@@ -1933,6 +1933,9 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
         .as_ref()
         .and_then(|f| nb(&f.path))
         .map(Box::from);
+    // Kept for the whole run: no spare capacity (the reserve above overshoots on purpose).
+    d.props.shrink_to_fit();
+    d.items.shrink_to_fit();
     d
 }
 
@@ -2935,19 +2938,19 @@ mod tests {
         );
         let items = e.items();
         assert_eq!(items.len(), 4);
-        assert_eq!(items[0].folder.as_deref(), Some("\\Inbox"));
-        assert_eq!(items[0].internet_message_id.as_deref(), Some("<a@x>"));
-        assert_eq!(items[0].subject.as_deref(), Some("Invoice 42"));
+        assert_eq!(items[0].folder(&i), Some("\\Inbox"));
+        assert_eq!(items[0].internet_message_id(&i), Some("<a@x>"));
+        assert_eq!(items[0].subject(&i), Some("Invoice 42"));
         assert_eq!(items[0].size, Some(153_806));
         assert_eq!(items[1].size, Some(12));
         assert_eq!(
             items[2],
             MailItem {
-                folder: Some("\\Archive".into()),
+                folder: i.intern("\\Archive"),
                 ..MailItem::default()
             }
         );
-        assert_eq!(items[3].folder.as_deref(), Some("\\Sent Items"));
+        assert_eq!(items[3].folder(&i), Some("\\Sent Items"));
         assert_eq!(s(&i, e.mailbox), "victim@contoso.com");
         assert_eq!(s(&i, e.actor), "eve@contoso.com");
         assert_eq!(s(&i, e.session_id), "s-1");
@@ -2972,7 +2975,7 @@ mod tests {
 
     #[test]
     fn deletes_and_moves() {
-        let (_, e) = ev(
+        let (i, e) = ev(
             r#"{"Id":"d1","CreationTime":"2024-05-06T07:08:09","Operation":"Move","RecordType":3,
             "Folder":{"Id":"x","Path":"\\Inbox"},"DestFolder":{"Path":"\\RSS Feeds"},
             "AffectedItems":[{"Subject":"New MFA method added","InternetMessageId":"<m@x>"},
@@ -2980,17 +2983,17 @@ mod tests {
         );
         let d = e.details.as_deref().unwrap();
         assert_eq!(d.items.len(), 2);
-        assert_eq!(d.items[0].folder.as_deref(), Some("\\Inbox"));
-        assert_eq!(d.items[0].subject.as_deref(), Some("New MFA method added"));
-        assert_eq!(d.items[1].folder.as_deref(), Some("\\Junk Email"));
+        assert_eq!(d.items[0].folder(&i), Some("\\Inbox"));
+        assert_eq!(d.items[0].subject(&i), Some("New MFA method added"));
+        assert_eq!(d.items[1].folder(&i), Some("\\Junk Email"));
         assert_eq!(d.dest_folder.as_deref(), Some("\\RSS Feeds"));
 
-        let (_, e) = ev(
+        let (i, e) = ev(
             r#"{"Id":"d2","CreationTime":"2024-05-06T07:08:09","Operation":"HardDelete","Folder":{"Path":"\\Sent Items"}}"#,
         );
         assert_eq!(e.items().len(), 1);
-        assert_eq!(e.items()[0].folder.as_deref(), Some("\\Sent Items"));
-        assert_eq!(e.items()[0].subject, None);
+        assert_eq!(e.items()[0].folder(&i), Some("\\Sent Items"));
+        assert_eq!(e.items()[0].subject(&i), None);
     }
 
     #[test]
@@ -3003,7 +3006,7 @@ mod tests {
         assert_eq!(field(&i, &e, "MemberRights"), Some("ReadAny, Visible"));
         assert_eq!(field(&i, &e, "MemberUpn"), Some("Member@local"));
         assert_eq!(field(&i, &e, "ExternalAccess"), Some("True"));
-        assert_eq!(e.items()[0].folder.as_deref(), Some("\\Calendar"));
+        assert_eq!(e.items()[0].folder(&i), Some("\\Calendar"));
 
         let (i, e) = ev(
             r#"{"Id":"c1","CreationTime":"2020-02-17T08:53:41","Operation":"Send","ObjectId":"oid",

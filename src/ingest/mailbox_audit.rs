@@ -486,9 +486,9 @@ mod tests {
         assert_eq!(
             e.items(),
             &[MailItem {
-                folder: Some("\\Sent Items".into()),
-                internet_message_id: Some("<abc@contoso.com>".into()),
-                subject: Some("Updated bank details".into()),
+                folder: i.intern("\\Sent Items"),
+                internet_message_id: i.intern("<abc@contoso.com>"),
+                subject: i.intern("Updated bank details"),
                 size: None,
             }]
         );
@@ -523,16 +523,13 @@ mod tests {
         assert_eq!(d.dest_folder.as_deref(), Some("\\Deleted Items"));
         assert_eq!(d.items.len(), 2);
         assert_eq!(
-            d.items[0].subject.as_deref(),
+            d.items[0].subject(&i),
             Some("New sign-in from unknown device")
         );
-        assert_eq!(d.items[0].internet_message_id.as_deref(), Some("<1@x>"));
-        assert_eq!(d.items[0].folder.as_deref(), Some("\\Inbox"));
-        assert_eq!(
-            d.items[1].subject.as_deref(),
-            Some("Your MFA method was changed")
-        );
-        assert_eq!(d.items[1].folder.as_deref(), Some("\\Inbox\\Alerts"));
+        assert_eq!(d.items[0].internet_message_id(&i), Some("<1@x>"));
+        assert_eq!(d.items[0].folder(&i), Some("\\Inbox"));
+        assert_eq!(d.items[1].subject(&i), Some("Your MFA method was changed"));
+        assert_eq!(d.items[1].folder(&i), Some("\\Inbox\\Alerts"));
         assert_eq!(e.prop(&i, PropBag::Field, "LogonType"), Some("0"));
 
         // A comma inside a subject: the split is not trusted; the text is kept whole.
@@ -553,13 +550,10 @@ mod tests {
         assert_eq!(e.flags, flags::TIME_FROM_WRAPPER);
         let items = e.items();
         assert_eq!(items.len(), 2);
-        assert_eq!(
-            items[0].subject.as_deref(),
-            Some("Invoice 7, final, Re: wire")
-        );
-        assert_eq!(items[1].subject, None);
-        assert_eq!(items[1].internet_message_id.as_deref(), Some("<2@x>"));
-        assert_eq!(items[1].folder.as_deref(), Some("\\Sent Items"));
+        assert_eq!(items[0].subject(&i), Some("Invoice 7, final, Re: wire"));
+        assert_eq!(items[1].subject(&i), None);
+        assert_eq!(items[1].internet_message_id(&i), Some("<2@x>"));
+        assert_eq!(items[1].folder(&i), Some("\\Sent Items"));
         assert_eq!(
             e.prop(&i, PropBag::Field, "SourceItemSubjectsList"),
             Some("Invoice 7, final, Re: wire")
@@ -606,8 +600,8 @@ mod tests {
         assert_eq!(i.resolve(e.mailbox), "victim");
         // FolderBind-like: the folder alone is the item.
         assert_eq!(e.items().len(), 1);
-        assert_eq!(e.items()[0].folder.as_deref(), Some("\\Inbox"));
-        assert_eq!(e.items()[0].subject, None);
+        assert_eq!(e.items()[0].folder(&i), Some("\\Inbox"));
+        assert_eq!(e.items()[0].subject(&i), None);
     }
 
     #[test]

@@ -338,9 +338,9 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
         None
     } else {
         Some(MailItem {
-            folder: None,
-            internet_message_id: non_empty(&message_id),
-            subject: non_empty(&subject),
+            folder: crate::event::Sym::EMPTY,
+            internet_message_id: i.intern(message_id.trim()),
+            subject: i.intern(subject.trim()),
             size,
         })
     };
@@ -671,10 +671,10 @@ mod tests {
             "a5e6dc0f-23df-4b20-d240-08dab38944a1|linus@contoso.com"
         );
         assert_eq!(
-            item(ev).internet_message_id.as_deref(),
+            item(ev).internet_message_id(&i),
             Some("<GVAP278MB037586A65EF1FB2F844B0258DA2D9@GVAP278MB0375.CHEP278.PROD.OUTLOOK.COM>")
         );
-        assert_eq!(item(ev).subject.as_deref(), Some("testmail 2"));
+        assert_eq!(item(ev).subject(&i), Some("testmail 2"));
         assert_eq!(item(ev).size, Some(22761));
         let d = ev.details.as_deref().unwrap();
         assert_eq!(d.sender.as_deref(), Some("noreply@azure.microsoft.com"));
@@ -708,7 +708,7 @@ mod tests {
             "cf7a249a-5edd-4350-130a-08da8f69e0f6|linus@wildsecurity.onmicrosoft.com"
         );
         assert_eq!(
-            item(ev).internet_message_id.as_deref(),
+            item(ev).internet_message_id(&i),
             Some("<a210cf91-4f2e-484c-8ada-3b27064ee5e3@az.uksouth.production.microsoft.com>")
         );
         assert_eq!(item(ev).size, Some(87891));
@@ -771,7 +771,7 @@ mod tests {
         );
         assert_eq!(item(ev).size, Some(48211));
         assert_eq!(
-            item(ev).internet_message_id.as_deref(),
+            item(ev).internet_message_id(&i),
             Some("<CH3PR10MB7864A@CH3PR10MB7864.namprd10.prod.outlook.com>")
         );
         assert_eq!(
@@ -839,7 +839,7 @@ mod tests {
             assert_eq!(i.resolve(ev.actor), "AdeleV@contoso.com");
             assert_eq!(i.resolve(ev.operation), "MessageTrace");
             assert_eq!(item(ev).size, Some(51234));
-            assert_eq!(item(ev).subject.as_deref(), Some("Payment update"));
+            assert_eq!(item(ev).subject(&i), Some("Payment update"));
             assert_eq!(prop(&i, ev, "Directionality"), Some("Originating"));
             assert_eq!(
                 prop(&i, ev, "NetworkMessageId"),

@@ -295,7 +295,7 @@ mod tests {
         assert_eq!(b.time, utc("2025-03-12T07:31:34"), "read month-first");
         assert_eq!(b.flags, flags::TIME_FROM_WRAPPER | flags::TIME_AMBIGUOUS);
         assert_eq!(b.record_type, Some(2));
-        assert_eq!(b.items()[0].folder.as_deref(), Some("\\Sent Items"));
+        assert_eq!(b.items()[0].folder(&i), Some("\\Sent Items"));
 
         // Truncated AuditData: the wrapper alone, raw text kept.
         let c = one(&rows[2]);

@@ -158,10 +158,9 @@ mod tests {
         assert_eq!(i.resolve(e.ip), "::1");
         assert_eq!(i.resolve(e.object), "The new SIEMTest group is ready");
         assert_eq!(i.resolve(e.mailbox), "siemtest@testsiem.onmicrosoft.com");
-        assert_eq!(e.items()[0].folder.as_deref(), Some("\\Inbox"));
+        assert_eq!(e.items()[0].folder(&i), Some("\\Inbox"));
         assert!(e.items()[0]
-            .internet_message_id
-            .as_deref()
+            .internet_message_id(&i)
             .unwrap()
             .starts_with("<AM6PR01MB4535D305"));
         assert_eq!(e.prop(&i, Bag::Field, "LogonType"), Some("1"));
@@ -436,7 +435,7 @@ mod tests {
         assert_eq!(i.resolve(e.ip), "198.51.100.23");
         assert_eq!(e.prop(&i, Bag::Field, "UserType"), Some("0"));
         assert_eq!(e.items().len(), 1);
-        assert_eq!(e.items()[0].folder.as_deref(), Some("\\Inbox"));
+        assert_eq!(e.items()[0].folder(&i), Some("\\Inbox"));
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn describe(ctx: &Ctx<'_>, e: &Event) -> String {
             let subject = e
                 .items()
                 .first()
-                .and_then(|i| i.subject.as_deref())
+                .and_then(|i| i.subject(ctx.interner))
                 .unwrap_or("");
             let status = ctx.s(e.error_text);
             return format!(
@@ -134,16 +134,16 @@ pub fn describe(ctx: &Ctx<'_>, e: &Event) -> String {
     if !items.is_empty() && params.is_empty() {
         let with_ids = items
             .iter()
-            .filter(|i| i.internet_message_id.is_some())
+            .filter(|i| !i.internet_message_id.is_empty())
             .count();
         let folders: Vec<&str> = items
             .iter()
-            .filter_map(|i| i.folder.as_deref())
+            .filter_map(|i| i.folder(ctx.interner))
             .take(3)
             .collect();
         if with_ids > 0 {
             s.push_str(&format!(": {with_ids} message(s)"));
-            if let Some(subj) = items.iter().find_map(|i| i.subject.as_deref()) {
+            if let Some(subj) = items.iter().find_map(|i| i.subject(ctx.interner)) {
                 s.push_str(&format!(" e.g. {}", quoted(subj)));
             }
         } else if !folders.is_empty() {

@@ -965,12 +965,12 @@ fn account_view(
         let items = e.items();
         let mut any = false;
         for m in items {
-            let mid = m.internet_message_id.as_deref().unwrap_or("");
+            let mid = m.internet_message_id(ctx.interner).unwrap_or("");
             if !mid.is_empty() && !sent_ids.insert(norm_message_id(mid)) {
                 continue;
             }
             any = true;
-            let subject = best_subject(ctx, trace, m.subject.as_deref(), mid);
+            let subject = best_subject(ctx, trace, m.subject(ctx.interner), mid);
             let rcpts = if mid.is_empty() {
                 Vec::new()
             } else {
@@ -1018,12 +1018,12 @@ fn account_view(
             continue;
         }
         for m in e.items() {
-            let mid = m.internet_message_id.as_deref().unwrap_or("");
+            let mid = m.internet_message_id(ctx.interner).unwrap_or("");
             deleted.push(DeletedView {
                 time: clock.format(e.time),
                 operation: op.to_string(),
-                folder: m.folder.as_deref().unwrap_or("").to_string(),
-                subject: best_subject(ctx, trace, m.subject.as_deref(), mid),
+                folder: m.folder(ctx.interner).unwrap_or("").to_string(),
+                subject: best_subject(ctx, trace, m.subject(ctx.interner), mid),
                 message_id: mid.to_string(),
             });
         }

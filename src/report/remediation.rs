@@ -1592,7 +1592,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             for item in e.items() {
-                let Some(id) = item.internet_message_id.as_deref() else {
+                let Some(id) = item.internet_message_id(ctx.interner) else {
                     continue;
                 };
                 let key = message_id_key(id);
@@ -1602,7 +1602,7 @@ impl<'a> Planner<'a> {
                 msgs.push(Msg {
                     key,
                     id: id.trim().to_string(),
-                    subject: item.subject.as_deref().map(str::to_string),
+                    subject: item.subject(ctx.interner).map(str::to_string),
                     time: e.time,
                     event: i,
                 });
@@ -1622,7 +1622,7 @@ impl<'a> Planner<'a> {
                 .filter(|e| e.source == SourceKind::MessageTrace)
             {
                 for item in e.items() {
-                    let Some(id) = item.internet_message_id.as_deref() else {
+                    let Some(id) = item.internet_message_id(ctx.interner) else {
                         continue;
                     };
                     let key = message_id_key(id);
