@@ -670,6 +670,16 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         return Vec::new();
     }
     let trace = TraceIndex::new(ctx);
+    // The MailItemsAccessed records of each hit's account and IP, in time order: one pass,
+    // instead of a scan of every record per hit (quadratic on a large tenant).
+    let mut by_key: HashMap<(&str, &str), Vec<u32>> =
+        hits.keys().map(|&k| (k, Vec::new())).collect();
+    for &i in mia {
+        let e = ctx.ev(i);
+        if let Some(list) = by_key.get_mut(&(ctx.account(e), ctx.s(e.ip))) {
+            list.push(i);
+        }
+    }
     let mut out = Vec::new();
     for ((account, ip), idx) in hits {
         let Some(&(new_client, new_session, records, since)) = first_hit.get(&(account, ip)) else {
@@ -678,17 +688,13 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let first = ctx.ev(idx[0]);
         // Later Syncs, and the Binds, from the same IP within a day belong to the same
         // finding: together they are what this client read.
-        // Events are in time order, so the day after the first hit is a contiguous run of
-        // `mia` (a scan of every record per hit was this rule's whole cost).
-        let from = mia.partition_point(|&i| ctx.ev(i).time.0 < first.time.0);
-        let evs: Vec<u32> = mia[from..]
+        let same = by_key.get(&(account, ip)).map_or(&[][..], Vec::as_slice);
+        let from = same.partition_point(|&i| ctx.ev(i).time.0 < first.time.0);
+        let evs: Vec<u32> = same[from..]
             .iter()
             .copied()
             .take_while(|&i| ctx.ev(i).time.0 - first.time.0 <= 24 * HOUR_US)
-            .filter(|&i| {
-                let e = ctx.ev(i);
-                ctx.s(e.ip) == ip && ctx.account(e) == account && ok(e)
-            })
+            .filter(|&i| ok(ctx.ev(i)))
             .collect();
         let read = mail_read_with(ctx, &evs, &trace);
         let fresh = ip_first
