@@ -115,7 +115,7 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub timezone: String,
 
-    /// Print per-phase times on stderr.
+    /// Print each phase's wall time and the resident memory after it, and the peak, on stderr
     #[arg(long)]
     pub debug_timings: bool,
 }

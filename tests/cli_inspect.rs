@@ -101,3 +101,38 @@ fn json_output_matches_the_documented_schema() {
     assert_eq!(v["totals"]["records"], 1);
     assert_eq!(v["totals"]["files"], 2);
 }
+
+#[test]
+fn debug_timings_name_every_phase_on_stderr_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    fs::write(input.join("ual.json"), UAL).unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = mailsleuth(&[
+        "analyze",
+        "--debug-timings",
+        "--threads",
+        "2",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    for phase in [
+        "ingest",
+        "prepare",
+        "detect",
+        "correlate",
+        "write:parquet",
+        "write:report",
+        "write:timeline",
+        "write:manifest",
+        "total",
+    ] {
+        assert!(stderr.contains(phase), "{phase} missing from: {stderr}");
+    }
+    assert!(stderr.contains("rss after") && stderr.contains("peak memory"));
+    assert!(!stdout.contains("timings:"), "timings stay off stdout");
+    assert!(out.join("events.parquet").is_file());
+}
