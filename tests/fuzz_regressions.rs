@@ -38,3 +38,33 @@ fn fuzz_reproducers_are_read_without_panicking() {
     }
     assert!(n >= 5, "the reproducers are in tests/fuzz_regressions/");
 }
+
+/// The `bags` fuzzer's one hang in the ten-minute campaign was the harness's own: 24 levels of
+/// JSON inside JSON strings render gigabytes (each level doubles the backslashes). The harness
+/// now stops at four levels; this checks mailsleuth itself on a record nested twelve levels
+/// deep in every bag: it is read, once, and its other fields survive.
+#[test]
+fn json_nested_inside_strings_many_levels_is_read() {
+    let mut nested = r#"[{"Name":"ForwardTo","Value":"x@evil.example"}]"#.to_string();
+    for _ in 0..12 {
+        nested = serde_json::to_string(&nested).unwrap();
+    }
+    let bags = ["Parameters", "ExtendedProperties", "ModifiedProperties"]
+        .iter()
+        .map(|b| format!("\"{b}\":{nested}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let record = format!(
+        "{{\"CreationTime\":\"2026-03-09T09:14:00\",\"Id\":\"0b6ed3a1-0000-4000-8000-000000000001\",\
+         \"Operation\":\"Set-Mailbox\",\"RecordType\":1,\"UserId\":\"a@corp.example\",{bags}}}\n"
+    );
+    assert!(record.len() > 100_000, "deep enough to matter");
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("deep.json");
+    std::fs::write(&file, record).unwrap();
+    let ing = ingest::run(&[file], &IngestOptions::default(), &NoCount);
+    assert_eq!(ing.files[0].records, 1, "{:?}", ing.files[0].skip_reasons);
+    let e = &ing.events[0];
+    assert_eq!(ing.interner.resolve(e.operation), "Set-Mailbox");
+    assert_eq!(ing.interner.resolve(e.actor_key), "a@corp.example");
+}
