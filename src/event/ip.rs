@@ -49,7 +49,20 @@ pub fn normalize_ip(s: &str) -> Cow<'_, str> {
             return Cow::Borrowed(t);
         }
     }
-    canonical(t).unwrap_or(Cow::Borrowed(t))
+    if let Some(c) = canonical(t) {
+        return c;
+    }
+    // `2001:db8::c3e:54812`: IPv6 with a port appended without brackets (seen in generated and
+    // re-exported UAL). Only when the whole text is not an address and the part before the
+    // last colon is one: `2001:db8::1:1234` stays the address it is.
+    if let Some((host, port)) = t.rsplit_once(':') {
+        if is_port(port) && host.contains(':') {
+            if let Some(c) = canonical(host) {
+                return c;
+            }
+        }
+    }
+    Cow::Borrowed(t)
 }
 
 /// Normalises then parses: `Some` only for IP addresses (host names give `None`).
@@ -217,6 +230,12 @@ mod tests {
             // IPv6 whose last group looks like a port stays whole.
             ("2001:db8::1234", "2001:db8::1234"),
             ("fe80::1:443", "fe80::1:443"),
+            // Unbracketed IPv6 + port, where the whole is no address: the port goes.
+            ("2001:db8:b196:915c::c3e:54812", "2001:db8:b196:915c::c3e"),
+            ("2001:db8:1:2:3:4:5:6:443", "2001:db8:1:2:3:4:5:6"),
+            ("2001:DB8::C3E:54812", "2001:db8::c3e"),
+            ("2001:db8::c3e:99999", "2001:db8::c3e:99999"),
+            ("host.example:54812", "host.example:54812"),
             // Canonical IPv6 spelling.
             ("2001:DB8::ABCD", "2001:db8::abcd"),
             ("2001:0db8:0000:0000:0000:0000:0000:abcd", "2001:db8::abcd"),
