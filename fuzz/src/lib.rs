@@ -7,7 +7,6 @@
 
 use mailsleuth::event::ip::normalize_ip;
 use mailsleuth::event::{normalize_operation, Event, Interner};
-use mailsleuth::ingest::detect;
 use mailsleuth::ingest::record::{CsvParser, Header, JsonParser, ParseCtx, Row};
 use mailsleuth::ingest::source::HEAD_BYTES;
 use mailsleuth::ingest::split::{CsvRecords, CsvSplitter, JsonSplitter, Limits};
@@ -162,23 +161,7 @@ pub fn check_events(events: &[Event], interner: &Interner, file: u32, max_line: 
     }
 }
 
-/// The driver's header search (`ingest::csv_header`, private): the header row after blank
-/// lines and `#TYPE`, and its 1-based line number.
-pub fn csv_header(head: &[u8]) -> Option<(u64, Header)> {
-    let text = String::from_utf8_lossy(head);
-    let line = detect::csv_header_line(&text)?;
-    let offset = line.as_ptr() as usize - text.as_ptr() as usize;
-    let line_no = 1 + text[..offset].bytes().filter(|&b| b == b'\n').count() as u64;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(line.as_bytes());
-    let mut rec = csv::StringRecord::new();
-    match rdr.read_record(&mut rec) {
-        Ok(true) => Some((line_no, Header::new(rec.iter()))),
-        _ => None,
-    }
-}
+pub use mailsleuth::ingest::csv_header;
 
 /// Builds a CSV parser from a header (the family's `new`).
 pub type BuildCsv = fn(&Header) -> Result<Box<dyn CsvParser>, String>;

@@ -303,7 +303,8 @@ fn build_json_parser(parser: Parser) -> Box<dyn JsonParser> {
 }
 
 /// Finds the header row (after blank lines and PowerShell's `#TYPE` line) and its line number.
-fn csv_header(head: &[u8]) -> Option<(u64, Header)> {
+/// Public so the fuzz harnesses drive exactly the header search ingest uses.
+pub fn csv_header(head: &[u8]) -> Option<(u64, Header)> {
     let text = String::from_utf8_lossy(head);
     let line = detect::csv_header_line(&text)?;
     let offset = line.as_ptr() as usize - text.as_ptr() as usize;
