@@ -298,26 +298,18 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
     let Some(d) = e.details.as_ref() else {
         return false;
     };
-    // Writing to a Vec cannot fail; serialising a &str cannot either.
-    let mut str_ = |buf: &mut Vec<u8>, v: &str| {
-        let _ = serde_json::to_writer(&mut *buf, v);
-    };
-    let opt = |buf: &mut Vec<u8>, v: Option<&str>, f: &mut dyn FnMut(&mut Vec<u8>, &str)| match v {
-        Some(v) => f(buf, v),
-        None => buf.extend_from_slice(b"null"),
-    };
     buf.extend_from_slice(b"{\"props\":[");
     for (i, p) in d.props.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
         let _ = write!(buf, "{{\"bag\":\"{:?}\",\"name\":", p.bag);
-        str_(buf, interner.resolve(p.name));
+        json_str(buf, interner.resolve(p.name));
         buf.extend_from_slice(b",\"value\":");
-        str_(buf, interner.resolve(p.value));
+        json_str(buf, interner.resolve(p.value));
         if let Some(old) = p.old {
             buf.extend_from_slice(b",\"old\":");
-            str_(buf, interner.resolve(old));
+            json_str(buf, interner.resolve(old));
         }
         buf.push(b'}');
     }
@@ -327,11 +319,11 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
             buf.push(b',');
         }
         buf.extend_from_slice(b"{\"folder\":");
-        opt(buf, m.folder(interner), &mut str_);
+        json_opt(buf, m.folder(interner));
         buf.extend_from_slice(b",\"internet_message_id\":");
-        opt(buf, m.internet_message_id(interner), &mut str_);
+        json_opt(buf, m.internet_message_id(interner));
         buf.extend_from_slice(b",\"subject\":");
-        opt(buf, m.subject(interner), &mut str_);
+        json_opt(buf, m.subject(interner));
         match m.size {
             Some(n) => {
                 let _ = write!(buf, ",\"size\":{n}}}");
@@ -340,18 +332,31 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
         }
     }
     buf.extend_from_slice(b"],\"dest_folder\":");
-    opt(buf, d.dest_folder.as_deref(), &mut str_);
+    json_opt(buf, d.dest_folder.as_deref());
     buf.extend_from_slice(b",\"sender\":");
-    opt(buf, d.sender.as_deref(), &mut str_);
+    json_opt(buf, d.sender.as_deref());
     buf.extend_from_slice(b",\"recipients\":[");
     for (i, r) in d.recipients.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        str_(buf, r);
+        json_str(buf, r);
     }
     buf.extend_from_slice(b"]}");
     true
+}
+
+/// Appends `v` as a JSON string (escaped by serde_json; writing to a Vec cannot fail).
+fn json_str(buf: &mut Vec<u8>, v: &str) {
+    let _ = serde_json::to_writer(&mut *buf, v);
+}
+
+/// Appends `v` as a JSON string, or `null`.
+fn json_opt(buf: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        Some(v) => json_str(buf, v),
+        None => buf.extend_from_slice(b"null"),
+    }
 }
 
 /// The `details` column of a chunk: every event's JSON in one buffer, sliced per event.
@@ -514,6 +519,30 @@ fn fail_buckets(df: &DataFrame, key: &str) -> Result<Vec<FailBucket>, FrameError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn details_json_is_valid_json_with_hostile_text_escaped() {
+        let i = Interner::new();
+        let mut e = Event::default();
+        let d = e.details_mut();
+        d.props.push(crate::event::Prop {
+            bag: crate::event::Bag::Parameters,
+            name: i.intern("Name"),
+            value: i.intern("\"<b>\\\n"),
+            old: None,
+        });
+        d.items.push(crate::event::MailItem {
+            subject: i.intern("=cmd|' /C calc'!A0\u{1b}[31m"),
+            ..Default::default()
+        });
+        let mut buf = Vec::new();
+        assert!(details_json(&mut buf, &e, &i));
+        let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid JSON");
+        assert_eq!(v["props"][0]["value"], "\"<b>\\\n");
+        assert_eq!(v["items"][0]["subject"], "=cmd|' /C calc'!A0\u{1b}[31m");
+        assert_eq!(v["items"][0]["folder"], serde_json::Value::Null);
+        assert!(!details_json(&mut buf, &Event::default(), &i));
+    }
 
     #[test]
     fn failures_are_bucketed_per_user_and_ip() {
