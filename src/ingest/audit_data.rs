@@ -442,11 +442,14 @@ impl<'de, F: Copy + 'static> Visitor<'de> for KeySeed<F> {
         f.write_str("a field name")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<F, E> {
-        Ok(self
-            .0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(v))
-            .map_or(self.1, |(_, f)| *f))
+        // Every key of every record comes through here: compare lengths before bytes (most
+        // table entries differ in length), and try the exact spelling first — producers are
+        // consistent within a file, so case folding is the rare path.
+        let same_len = || self.0.iter().filter(|(k, _)| k.len() == v.len());
+        let found = same_len()
+            .find(|(k, _)| k.as_bytes() == v.as_bytes())
+            .or_else(|| same_len().find(|(k, _)| k.eq_ignore_ascii_case(v)));
+        Ok(found.map_or(self.1, |(_, f)| *f))
     }
 }
 
