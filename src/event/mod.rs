@@ -143,6 +143,20 @@ pub enum Bag {
     Field,
 }
 
+impl Bag {
+    /// The name written in outputs (the UAL's own spelling of the bag).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bag::Parameters => "Parameters",
+            Bag::ExtendedProperties => "ExtendedProperties",
+            Bag::DeviceProperties => "DeviceProperties",
+            Bag::OperationProperties => "OperationProperties",
+            Bag::ModifiedProperties => "ModifiedProperties",
+            Bag::Field => "Field",
+        }
+    }
+}
+
 /// One flattened Name/Value entry. Order is kept and names may repeat.
 ///
 /// Values are interned like names: most repeat across millions of records (client strings,
