@@ -21,7 +21,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_record_bytes: 16 * 1024 * 1024,
-            batch_bytes: 2 * 1024 * 1024,
+            batch_bytes: 1024 * 1024,
         }
     }
 }
