@@ -18,6 +18,24 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Opts this process out of transparent huge pages.
+///
+/// mimalloc asks for huge pages on its arena, and the kernel zeroes a whole 2 MiB page on the
+/// first touch of any byte of it — again after every purge. perf on a 1 GB analysis: 13 % of
+/// all CPU in `clear_page_erms`, 1.5–2 s of system time; opted out, 0.2 % and 0.6 s, and a
+/// smaller peak. The process's own setting only (inherited by nothing we spawn).
+#[cfg(target_os = "linux")]
+fn disable_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments and reads or writes none of our
+    // memory; a kernel without it returns an error, which changes nothing.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn disable_transparent_huge_pages() {}
+
 /// Exit codes (documented in `--help` and docs/exit-codes.md).
 mod exit {
     pub const OK: u8 = 0;
@@ -28,6 +46,7 @@ mod exit {
 }
 
 fn main() -> ExitCode {
+    disable_transparent_huge_pages();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
