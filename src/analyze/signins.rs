@@ -1592,8 +1592,16 @@ struct History<'a> {
     first_success: HashMap<(Sym, Sym), Timestamp>,
     /// ip → (time, account) of successes, for "known egress" checks.
     success_by_ip: HashMap<Sym, Vec<(Timestamp, Sym)>>,
+    /// (account, ip) → (last UTC day with a success, distinct days with one).
+    success_days: HashMap<(Sym, Sym), (i64, u32)>,
+    /// The earliest event of the whole data set: before it there is no history to consult.
+    data_start: Option<Timestamp>,
     ctx: &'a Ctx<'a>,
 }
+
+/// Days of successful sign-ins from one IP that make it the account's own when the data has no
+/// history before a failure (see [`History::usual_ip`]).
+const ESTABLISHED_DAYS: u32 = 3;
 
 impl<'a> History<'a> {
     fn new(ctx: &'a Ctx<'a>, idx: &[u32]) -> Self {
@@ -1601,6 +1609,8 @@ impl<'a> History<'a> {
             by_user: HashMap::new(),
             first_success: HashMap::new(),
             success_by_ip: HashMap::new(),
+            success_days: HashMap::new(),
+            data_start: ctx.events.iter().map(|e| e.time).min(),
             ctx,
         };
         for &i in idx {
@@ -1610,14 +1620,28 @@ impl<'a> History<'a> {
             if is_success(e) && !e.ip.is_empty() {
                 h.first_success.entry((a, e.ip)).or_insert(e.time);
                 h.success_by_ip.entry(e.ip).or_default().push((e.time, a));
+                let day = e.time.0.div_euclid(DAY);
+                let days = h.success_days.entry((a, e.ip)).or_insert((day, 0));
+                if days.1 == 0 || days.0 != day {
+                    *days = (day, days.1 + 1);
+                }
             }
         }
         h
     }
 
-    /// True when `user` had a success from `ip` before `t`.
+    /// True when `ip` is `user`'s own at `t`: a success from it before `t`; or, when `t` falls in
+    /// the data's first day (no history to consult — the export simply starts there), successes
+    /// from it on at least [`ESTABLISHED_DAYS`] distinct days. Without the second clause a user
+    /// who mistyped her password on the export's first morning looked like a brute-force victim
+    /// whose attacker got in.
     fn usual_ip(&self, user: Sym, ip: Sym, t: Timestamp) -> bool {
         self.first_success.get(&(user, ip)).is_some_and(|&f| f < t)
+            || (self.data_start.is_some_and(|s| t.0 - s.0 < DAY)
+                && self
+                    .success_days
+                    .get(&(user, ip))
+                    .is_some_and(|&(_, n)| n >= ESTABLISHED_DAYS))
     }
 
     /// True when at least three distinct accounts signed in successfully from `ip` before `t`
@@ -1700,6 +1724,8 @@ fn code_counts(ctx: &Ctx<'_>, evs: &[u32]) -> Value {
 /// accepted, stopped by MFA/CA) or critical (full success) when a targeted account then signs in
 /// from the attacking IP within 24 hours — unless the IP is the account's usual one or a shared
 /// egress where ≥ 3 accounts already signed in (then it stays low: stale passwords and typos).
+/// Usual: a success from it earlier; or, on the data's first day, where nothing earlier can be
+/// consulted, successes from it on three or more days of the export.
 fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let idx = signin_index(ctx);
     let hist = History::new(ctx, &idx);
@@ -1957,7 +1983,8 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
             let Some(&f0) = fails.first() else {
                 continue;
             };
-            let new_ip = first_seen.get(&e.ip).is_some_and(|&t| t >= ctx.ev(f0).time);
+            let new_ip = first_seen.get(&e.ip).is_some_and(|&t| t >= ctx.ev(f0).time)
+                && !hist.usual_ip(user, e.ip, ctx.ev(f0).time);
             if fails.len() < 3 || !new_ip {
                 continue;
             }
@@ -3320,6 +3347,58 @@ mod tests {
         );
         // The follow-up success is already reported; no separate failures-then-success.
         assert_eq!(fs.len(), 2);
+    }
+
+    #[test]
+    fn a_lockout_on_the_exports_first_day_from_the_users_everyday_ip_is_low() {
+        // The export starts with her mistyping her password into a lockout, then signing in
+        // from the same office IP she uses every day of the export: no history says the IP is
+        // hers before the lockout, the days after do.
+        const DAY_MINS: i64 = 24 * 60;
+        let mut kit = Kit::new();
+        kit.signin(&entra(0, "eowyn@contoso.com", "6.6.6.6", 50053, json!({})));
+        for d in 0..4 {
+            kit.signin(&entra(
+                d * DAY_MINS + 20,
+                "eowyn@contoso.com",
+                "6.6.6.6",
+                0,
+                json!({}),
+            ));
+        }
+        // The same story a week in, after she had only ever used another IP: high.
+        kit.signin(&entra(
+            7 * DAY_MINS,
+            "eowyn@contoso.com",
+            "7.7.7.7",
+            50053,
+            json!({}),
+        ));
+        kit.signin(&entra(
+            7 * DAY_MINS + 5,
+            "eowyn@contoso.com",
+            "7.7.7.7",
+            0,
+            json!({}),
+        ));
+        for d in 8..11 {
+            kit.signin(&entra(
+                d * DAY_MINS,
+                "eowyn@contoso.com",
+                "7.7.7.7",
+                0,
+                json!({}),
+            ));
+        }
+        let fs = run(&kit, "password-spray-bruteforce");
+        let lock: Vec<_> = fs
+            .iter()
+            .filter(|f| detail(f, "pattern") == "lockout")
+            .collect();
+        assert_eq!(lock.len(), 2, "{fs:#?}");
+        let by_ip = |ip: &str| lock.iter().find(|f| f.ips == [ip]).unwrap().severity;
+        assert_eq!(by_ip("6.6.6.6"), Severity::Low);
+        assert_eq!(by_ip("7.7.7.7"), Severity::High);
     }
 
     #[test]
