@@ -10,7 +10,7 @@ use super::clock::Clock;
 use super::escape::html;
 use crate::analyze::Ctx;
 use crate::correlate::Window;
-use crate::event::{SourceKind, Sym, Timestamp};
+use crate::event::{Sym, Timestamp};
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -81,12 +81,18 @@ fn local_hm(clock: &Clock, t: Timestamp) -> (i64, i64) {
     (h, m)
 }
 
-/// Counts the account's events per bar over the window ±12 h. `attacker` are the footprint's
-/// event indices. The same record read from two exports (UAL and mailbox audit) counts once.
-/// `None` when the account has no events there.
+/// Counts the account's events per bar over the window ±12 h. `account_events` are the
+/// account's event indices in time order ([`events_by_account`]); `attacker` the footprint's.
+/// The same record read from two exports (UAL and mailbox audit) counts once. `None` when the
+/// account has no events there.
+///
+/// Reads only the account's own events: scanning every event in the window made the report
+/// quadratic on a large tenant (a window of weeks, for each of hundreds of flagged accounts).
+///
+/// [`events_by_account`]: crate::correlate::footprint::events_by_account
 pub fn build(
     ctx: &Ctx<'_>,
-    account: &str,
+    account_events: &[u32],
     attacker: &[u32],
     window: Window,
     clock: &Clock,
@@ -109,24 +115,20 @@ pub fn build(
     let bin_us = bin_hours * HOUR_US;
     let n = ((to - start) + bin_us - 1).div_euclid(bin_us).max(1);
 
-    let sym: Sym = ctx.interner.get(account)?;
     let attacker: HashSet<u32> = attacker.iter().copied().collect();
-    let lo = ctx.events.partition_point(|e| e.time.0 < start);
-    let hi = ctx.events.partition_point(|e| e.time.0 <= to);
+    let lo = account_events.partition_point(|&i| ctx.ev(i).time.0 < start);
+    let hi = account_events.partition_point(|&i| ctx.ev(i).time.0 <= to);
     let mut counts = vec![(0u32, 0u32); n as usize];
     let mut seen: HashSet<Sym> = HashSet::new();
-    for i in lo..hi {
-        let e = &ctx.events[i];
-        if e.source == SourceKind::MessageTrace || (e.actor_key != sym && e.mailbox != sym) {
-            continue;
-        }
+    for &i in &account_events[lo..hi.max(lo)] {
+        let e = ctx.ev(i);
         if !e.record_id.is_empty() && !seen.insert(e.record_id) {
             continue;
         }
         let b = ((e.time.0 - start).div_euclid(bin_us)) as usize;
         if let Some(slot) = counts.get_mut(b) {
             slot.0 += 1;
-            if attacker.contains(&(i as u32)) {
+            if attacker.contains(&i) {
                 slot.1 += 1;
             }
         }
@@ -404,9 +406,11 @@ mod tests {
             .expect("an account with a window");
         let ctx = a.ctx();
         let clock = Clock::named(zone).unwrap();
+        let by_account = crate::correlate::footprint::events_by_account(&ctx);
+        let sym = ctx.interner.get(&v.account).expect("an interned account");
         build(
             &ctx,
-            &v.account,
+            &by_account[&sym],
             &v.attacker_events,
             v.window.unwrap(),
             &clock,

@@ -678,6 +678,7 @@ impl Model {
             .zip(last)
             .map(|(a, b)| (clock.format(a), clock.format(b)));
 
+        let by_account = crate::correlate::footprint::events_by_account(&ctx);
         let mut accounts = Vec::new();
         let mut clean_accounts = Vec::new();
         for v in &analysis.accounts {
@@ -690,7 +691,14 @@ impl Model {
                 continue;
             }
             let anchor = format!("acct-{}", accounts.len() + 1);
-            accounts.push(account_view(analysis, &ctx, &trace, clock, v, anchor));
+            let events = ctx
+                .interner
+                .get(&v.account)
+                .and_then(|s| by_account.get(&s))
+                .map_or(&[][..], Vec::as_slice);
+            accounts.push(account_view(
+                analysis, &ctx, &trace, clock, v, events, anchor,
+            ));
         }
 
         // Most severe first, then in time order.
@@ -806,6 +814,7 @@ fn account_view(
     trace: &TraceIndex,
     clock: &Clock,
     v: &AccountVerdict,
+    account_events: &[u32],
     anchor: String,
 ) -> AccountView {
     let own: Vec<&Finding> = analysis
@@ -1038,7 +1047,7 @@ fn account_view(
     });
     let chart = v
         .window
-        .and_then(|w| chart::build(ctx, &v.account, &v.attacker_events, w, clock));
+        .and_then(|w| chart::build(ctx, account_events, &v.attacker_events, w, clock));
     let baseline = v.baseline.as_ref().map(|b| BaselineView {
         history_from: b.history_from.map(|t| clock.format(t)),
         new_ips: b.new_ips.clone(),
