@@ -128,21 +128,28 @@ fn weight(s: Severity) -> u32 {
 /// The accounts of the tenant: actors and mailboxes in its own logs with an address of an own
 /// domain, minus service identities.
 fn tenant_accounts(ctx: &Ctx<'_>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+    // Distinct symbols first: resolving, domain-checking and copying every event's two
+    // addresses took most of correlation on a large export.
+    let mut seen: HashSet<Sym> = HashSet::new();
+    let mut system: HashMap<Sym, bool> = HashMap::new();
     for e in ctx.events {
-        if e.source == SourceKind::MessageTrace || ctx.is_system_actor(e) {
+        if e.source == SourceKind::MessageTrace
+            || *system
+                .entry(e.actor_key)
+                .or_insert_with(|| ctx.is_system_actor(e))
+        {
             continue;
         }
-        for sym in [e.actor_key, e.mailbox] {
-            let a = ctx.s(sym);
-            if let Some(d) = crate::analyze::tenant::domain_of(a) {
-                if ctx.tenant.is_own_domain(d) {
-                    out.insert(a.to_string());
-                }
-            }
-        }
+        seen.insert(e.actor_key);
+        seen.insert(e.mailbox);
     }
-    out
+    seen.into_iter()
+        .map(|sym| ctx.s(sym))
+        .filter(|a| {
+            crate::analyze::tenant::domain_of(a).is_some_and(|d| ctx.tenant.is_own_domain(d))
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// Decides every account's verdict and reconstructs each incident. With a GeoIP database,
@@ -406,24 +413,35 @@ fn blast_radius(
             }
         }
     }
-    let footprints: Vec<(String, HashSet<Sym>, HashSet<Sym>)> = verdicts
+    // The attacker's IPs and sessions are a handful: sorted symbol numbers, searched without
+    // hashing, since every event of every other account is checked against them.
+    let sorted = |v: &mut Vec<u32>| {
+        v.sort_unstable();
+        v.dedup();
+    };
+    let footprints: Vec<(String, Vec<u32>, Vec<u32>)> = verdicts
         .iter()
         .filter(|v| v.verdict == Verdict::Compromised)
         .map(|v| {
-            let ips = v
+            let mut ips: Vec<u32> = v
                 .attacker_ips
                 .iter()
                 .filter_map(|s| ctx.interner.get(s))
+                .map(Sym::index)
                 .collect();
-            let sess = v
+            let mut sess: Vec<u32> = v
                 .attacker_sessions
                 .iter()
                 .chain(&v.attacker_tokens)
                 .filter_map(|s| ctx.interner.get(s))
+                .map(Sym::index)
                 .collect();
+            sorted(&mut ips);
+            sorted(&mut sess);
             (v.account.clone(), ips, sess)
         })
         .collect();
+    let has = |set: &[u32], s: Sym| !s.is_empty() && set.binary_search(&s.index()).is_ok();
     for (account, ips, sessions) in footprints {
         let Some(v) = verdicts.iter().find(|v| v.account == account) else {
             continue;
@@ -463,11 +481,11 @@ fn blast_radius(
             }
             for &i in events {
                 let e = ctx.ev(i);
-                let key = if ips.contains(&e.ip) {
+                let key = if has(&ips, e.ip) {
                     format!("ip {}", ctx.s(e.ip))
-                } else if sessions.contains(&e.session_id) {
+                } else if has(&sessions, e.session_id) {
                     format!("session {}", ctx.s(e.session_id))
-                } else if sessions.contains(&e.token_id) {
+                } else if has(&sessions, e.token_id) {
                     format!("token {}", ctx.s(e.token_id))
                 } else {
                     continue;
