@@ -537,3 +537,89 @@ fn blast_radius(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testkit::Kit;
+    use crate::analyze::Tenant;
+    use crate::event::Event;
+
+    fn signin(n: u32, upn: &str, ip: &str, code: u32) -> String {
+        serde_json::json!({
+            "id": format!("s{n}"),
+            "createdDateTime": format!("2026-03-02T10:{n:02}:00Z"),
+            "userPrincipalName": upn,
+            "ipAddress": ip,
+            "sessionId": format!("sess-{upn}"),
+            "status": {"errorCode": code},
+        })
+        .to_string()
+    }
+
+    fn verdict(account: &str, ips: &[&str], sessions: &[&str]) -> AccountVerdict {
+        AccountVerdict {
+            account: account.into(),
+            verdict: Verdict::Compromised,
+            score: 90,
+            reasons: Vec::new(),
+            window: None,
+            attacker_ips: ips.iter().map(|s| s.to_string()).collect(),
+            attacker_sessions: sessions.iter().map(|s| s.to_string()).collect(),
+            attacker_tokens: Vec::new(),
+            user_agents: Vec::new(),
+            finding_ids: Vec::new(),
+            blast_radius: None,
+            baseline: None,
+            attacker_ip_info: BTreeMap::new(),
+            attacker_events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn blast_radius_names_accounts_that_share_the_attackers_ip_or_session() {
+        let mut kit = Kit::new();
+        kit.signin(&signin(1, "eve@contoso.com", "89.160.20.115", 0))
+            .signin(&signin(2, "bob@contoso.com", "89.160.20.115", 50126))
+            .signin(&signin(3, "bob@contoso.com", "89.160.20.115", 50126))
+            .signin(&signin(4, "carol@contoso.com", "81.2.69.150", 0))
+            .signin(&signin(5, "dan@contoso.com", "81.2.69.151", 0));
+        // Dan's record carries the attacker's session id from another IP.
+        let mut dan = kit.events.pop().expect("dan's sign-in");
+        dan.session_id = kit.interner.intern("sess-eve@contoso.com");
+        kit.events.push(dan);
+        kit.events.sort_by_key(Event::time_key);
+        let tenant = Tenant::infer(&kit.events, &kit.interner, &[]);
+        let agg = crate::frame::aggregate(&kit.events, &kit.interner, |_| false).unwrap();
+        let ctx = Ctx::new(&kit.interner, &kit.events, &[], &tenant, &agg);
+        let mut verdicts = vec![
+            verdict(
+                "eve@contoso.com",
+                &["89.160.20.115"],
+                &["sess-eve@contoso.com"],
+            ),
+            verdict("bob@contoso.com", &[], &[]),
+            verdict("dan@contoso.com", &[], &[]),
+        ];
+        verdicts[1].verdict = Verdict::Clean;
+        verdicts[2].verdict = Verdict::Clean;
+        blast_radius(&ctx, &mut verdicts, &footprint::events_by_account(&ctx));
+        let related = &verdicts[0].blast_radius.as_ref().unwrap().related_accounts;
+        assert_eq!(
+            related,
+            &[
+                RelatedAccount {
+                    account: "bob@contoso.com".into(),
+                    indicators: vec!["ip 89.160.20.115 (0 successful, 2 failed)".into()],
+                },
+                RelatedAccount {
+                    account: "dan@contoso.com".into(),
+                    indicators: vec!["session sess-eve@contoso.com (1 successful, 0 failed)".into()],
+                },
+            ]
+        );
+        // Failed attempts alone leave Bob clean; Dan used the attacker's session successfully.
+        assert_eq!(verdicts[1].verdict, Verdict::Clean);
+        assert_eq!(verdicts[2].verdict, Verdict::Suspicious);
+    }
+}
