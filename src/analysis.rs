@@ -95,19 +95,21 @@ pub fn run_with<R: Send>(
 
     let t = Instant::now();
     ingest.events.sort_unstable_by_key(Event::time_key);
-    let tenant = Tenant::infer(&ingest.events, &ingest.interner, &options.org_domains);
-    // polars runs here, outside any rayon par_iter: it schedules its own pool.
-    let agg = frame::aggregate(&ingest.events, &ingest.interner, |e| {
-        analyze::is_credential_failure(e, &ingest.interner)
-    })?;
-    timings.record("prepare", t);
-
-    let (correlation, beside_result) = std::thread::scope(|scope| {
-        // Named, so profilers and `top -H` tell its time from the rules'.
+    let ingest = ingest;
+    let (correlation, beside_result, tenant, agg) = std::thread::scope(|scope| {
+        // Named, so profilers and `top -H` tell its time from the rules'. Started as soon as
+        // the events are in order, so it overlaps the aggregates too.
         let handle = std::thread::Builder::new()
             .name("mailsleuth-beside".into())
             .spawn_scoped(scope, || beside(&ingest))
             .expect("spawning a thread");
+        let tenant = Tenant::infer(&ingest.events, &ingest.interner, &options.org_domains);
+        // polars runs here, outside any rayon par_iter: it schedules its own pool.
+        let agg = frame::aggregate(&ingest.events, &ingest.interner, |e| {
+            analyze::is_credential_failure(e, &ingest.interner)
+        })?;
+        timings.record("prepare", t);
+
         let t = Instant::now();
         let ctx = Ctx::new(
             &ingest.interner,
@@ -128,8 +130,8 @@ pub fn run_with<R: Send>(
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         timings.record("wait:beside", t);
-        (correlation, beside_result)
-    });
+        Ok::<_, AnalyzeError>((correlation, beside_result, tenant, agg))
+    })?;
 
     let mut notes = ingest.warnings.clone();
     if geo.is_none() {
