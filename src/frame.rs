@@ -390,6 +390,26 @@ fn details_column(events: &[Event], interner: &Interner) -> Column {
     Column::new("details".into(), values)
 }
 
+/// The `record_id` column: GUIDs are rendered into one buffer per chunk, not one string each.
+fn record_id_column(events: &[Event], interner: &Interner) -> Column {
+    let mut buf = String::with_capacity(events.len() * 36);
+    let mut ends = Vec::with_capacity(events.len());
+    for e in events {
+        e.record_id.push_text(interner, &mut buf);
+        ends.push(buf.len());
+    }
+    let mut start = 0;
+    let values: Vec<&str> = ends
+        .into_iter()
+        .map(|end| {
+            let v = &buf[start..end];
+            start = end;
+            v
+        })
+        .collect();
+    Column::new("record_id".into(), values)
+}
+
 fn events_frame(
     events: &[Event],
     interner: &Interner,
@@ -449,7 +469,7 @@ fn events_frame(
                 .collect::<Vec<Option<u32>>>(),
         ),
         str_col("error_text", s(&|e| e.error_text)),
-        str_col("record_id", s(&|e| e.record_id)),
+        record_id_column(events, interner),
         str_col(
             "file",
             events

@@ -28,7 +28,7 @@ fn ids(ing: &ingest::Ingest) -> Vec<String> {
     let mut v: Vec<String> = ing
         .events
         .iter()
-        .map(|e| ing.interner.resolve(e.record_id).to_string())
+        .map(|e| e.record_id.text(&ing.interner).into_owned())
         .collect();
     v.sort();
     v

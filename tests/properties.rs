@@ -845,7 +845,7 @@ fn check_truncated(
         .events
         .iter()
         .map(|e| {
-            let id = ing.interner.resolve(e.record_id);
+            let id = e.record_id.text(&ing.interner);
             if trace {
                 id.split('|').next().unwrap_or("").to_string()
             } else {
@@ -1437,10 +1437,10 @@ fn json_cut_inside_a_key_keeps_the_complete_record() {
     let rec = r#"{"Received":"2026-03-09T13:52:08Z","SenderAddress":"a@b.example","RecipientAddress":"c@d.example","MessageTraceId":"t1"}"#;
     write(&path, format!("{rec}\n{{\"Rec"));
     let ing = ingest::run(&[path], &IngestOptions::default(), &NoCount);
-    let ids: Vec<&str> = ing
+    let ids: Vec<String> = ing
         .events
         .iter()
-        .map(|e| ing.interner.resolve(e.record_id))
+        .map(|e| e.record_id.text(&ing.interner).into_owned())
         .collect();
     assert_eq!(ids, ["t1|c@d.example"], "the complete record is kept");
     assert_eq!(ing.files[0].skipped, 1, "the cut record is reported");

@@ -79,7 +79,7 @@ fn public_times_and_ips_are_normalised() {
     let diag = ing
         .events
         .iter()
-        .find(|e| s(e.record_id) == "8a4de8b5-095c-47d0-a96f-a75130c61d53")
+        .find(|e| e.record_id.text(&ing.interner) == "8a4de8b5-095c-47d0-a96f-a75130c61d53")
         .unwrap();
     assert_eq!(diag.time.to_rfc3339(), "2019-10-18T09:45:48.072989Z");
     assert_eq!(s(diag.ip), "81.2.69.144");

@@ -133,8 +133,8 @@ pub fn check_events(events: &[Event], interner: &Interner, file: u32, max_line: 
             e.session_id,
             e.token_id,
             e.object,
-            e.record_id,
         ];
+        let _ = e.record_id.text(interner);
         for s in syms {
             let _ = interner.resolve(s);
         }

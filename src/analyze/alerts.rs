@@ -164,7 +164,7 @@ fn alert_passthrough(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let id = any_prop(ctx, e, &["AlertId"])
             .map(str::to_string)
             .or_else(|| Some(ctx.s(e.object).to_string()).filter(|s| !s.is_empty()))
-            .unwrap_or_else(|| ctx.s(e.record_id).to_string());
+            .unwrap_or_else(|| e.record_id.text(ctx.interner).into_owned());
         let a = alerts.entry(id.clone()).or_insert_with(|| {
             order.push(id.clone());
             Alert {

@@ -25,7 +25,7 @@
 
 use super::sending::{norm_message_id, TraceIndex};
 use super::{Ctx, Finding, Rule, Severity, Tactic};
-use crate::event::{Bag, Event, Outcome, SourceKind, Timestamp};
+use crate::event::{Bag, Event, Outcome, RecordId, SourceKind, Timestamp};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -314,7 +314,7 @@ pub fn mail_read_with(ctx: &Ctx<'_>, event_indices: &[u32], trace: &TraceIndex) 
     let mut out = MailRead::default();
     let mut seen: HashSet<String> = HashSet::new();
     // The same record read from two exports (UAL and mailbox audit) counts once.
-    let mut records: HashSet<&str> = HashSet::new();
+    let mut records: HashSet<RecordId> = HashSet::new();
     let mut folders: BTreeSet<String> = BTreeSet::new();
     for i in idx {
         let e = ctx.ev(i);
@@ -322,8 +322,7 @@ pub fn mail_read_with(ctx: &Ctx<'_>, event_indices: &[u32], trace: &TraceIndex) 
         if !(op.eq_ignore_ascii_case(MIA) || op.eq_ignore_ascii_case("AttachmentAccess")) {
             continue;
         }
-        let rid = ctx.s(e.record_id);
-        let first = rid.is_empty() || records.insert(rid);
+        let first = e.record_id.is_empty() || records.insert(e.record_id);
         if first {
             out.operation_count += operation_count(ctx, e).unwrap_or(1);
         }

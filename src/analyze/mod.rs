@@ -164,7 +164,7 @@ impl<'a> Ctx<'a> {
                 .map(|f| f.path.clone())
                 .unwrap_or_default(),
             line: e.line,
-            record_id: self.s(e.record_id).to_string(),
+            record_id: e.record_id.text(self.interner).into_owned(),
             time: e.time,
             operation: self.s(e.operation_raw).to_string(),
         }

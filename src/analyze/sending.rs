@@ -21,7 +21,7 @@
 
 use super::{Ctx, Finding, Rule, Severity, Tactic};
 use crate::analyze::tenant::domain_of;
-use crate::event::{Bag, Event, MailItem, Outcome, SourceKind, Timestamp};
+use crate::event::{Bag, Event, MailItem, Outcome, RecordId, SourceKind, Timestamp};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -297,9 +297,8 @@ fn is_sent_or_recoverable(folder: Option<&str>) -> bool {
 
 /// True when an event with the same record id was already seen: the same UAL record read
 /// from two exports (a UAL file and the mailbox-audit CSV) must not count twice.
-fn duplicate<'a>(ctx: &Ctx<'a>, seen: &mut HashSet<&'a str>, e: &Event) -> bool {
-    let id = ctx.s(e.record_id);
-    !id.is_empty() && !seen.insert(id)
+fn duplicate(seen: &mut HashSet<RecordId>, e: &Event) -> bool {
+    !e.record_id.is_empty() && !seen.insert(e.record_id)
 }
 
 fn capped_events(mut v: Vec<u32>) -> Vec<u32> {
@@ -387,7 +386,7 @@ fn mfa_notification_deleted(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> 
     let mut seen = HashSet::new();
     for i in ctx.ops(&["SoftDelete", "HardDelete", "MoveToDeletedItems"]) {
         let e = ctx.ev(i);
-        if !ok(e) || ctx.is_system_actor(e) || duplicate(ctx, &mut seen, e) {
+        if !ok(e) || ctx.is_system_actor(e) || duplicate(&mut seen, e) {
             continue;
         }
         for item in e.items() {
@@ -661,7 +660,7 @@ fn harddelete_excessive(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mut seen = HashSet::new();
     for &i in ctx.op("HardDelete") {
         let e = ctx.ev(i);
-        if !ok(e) || ctx.is_system_actor(e) || duplicate(ctx, &mut seen, e) {
+        if !ok(e) || ctx.is_system_actor(e) || duplicate(&mut seen, e) {
             continue;
         }
         if e.items()
@@ -683,7 +682,7 @@ fn harddelete_excessive(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                 match (m.subject(ctx.interner), m.internet_message_id(ctx.interner)) {
                     (Some(s), _) => format!("s:{}", subject_key(s)),
                     (None, Some(id)) => format!("m:{}", norm_message_id(id)),
-                    _ => format!("r:{}:{n}", ctx.s(e.record_id)),
+                    _ => format!("r:{}:{n}", e.record_id.text(ctx.interner)),
                 },
             );
         }
@@ -829,7 +828,7 @@ fn receive_then_delete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mut seen = HashSet::new();
     for d in ctx.ops(&["SoftDelete", "HardDelete"]) {
         let e = ctx.ev(d);
-        if !ok(e) || ctx.is_system_actor(e) || duplicate(ctx, &mut seen, e) {
+        if !ok(e) || ctx.is_system_actor(e) || duplicate(&mut seen, e) {
             continue;
         }
         let account = ctx.account(e);
@@ -1498,7 +1497,7 @@ fn ndr_oof_cleanup(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mut seen = HashSet::new();
     for i in ctx.ops(&["SoftDelete", "HardDelete", "MoveToDeletedItems"]) {
         let e = ctx.ev(i);
-        if !ok(e) || ctx.is_system_actor(e) || duplicate(ctx, &mut seen, e) {
+        if !ok(e) || ctx.is_system_actor(e) || duplicate(&mut seen, e) {
             continue;
         }
         for m in e.items() {

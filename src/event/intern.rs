@@ -99,8 +99,9 @@ struct OpenTable {
     hasher: Hasher,
 }
 
-/// Slots per worker cache (a power of two).
-const FRONT_SLOTS: usize = 4096;
+/// Slots per worker cache (a power of two). About 1 MiB per worker with its strings, within
+/// L2; at 4 GB of input, 16 Ki slots took 7 % off ingest's CPU against 4 Ki, 64 Ki no more.
+const FRONT_SLOTS: usize = 16384;
 
 /// A direct-mapped cache: a string's hash picks its slot, a miss overwrites it. Bounded by
 /// construction; a string that is evicted is simply looked up in the shared table again.

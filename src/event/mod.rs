@@ -8,10 +8,12 @@
 
 pub mod intern;
 pub mod ip;
+pub mod record_id;
 pub mod time;
 pub mod timestamp;
 
 pub use intern::{Interner, NameQuery, Sym};
+pub use record_id::RecordId;
 pub use timestamp::Timestamp;
 
 use serde::Serialize;
@@ -116,7 +118,7 @@ pub struct Event {
     /// The object acted on: rule name, folder, subject, InternetMessageId, target.
     pub object: Sym,
     /// The record's own identity (UAL `Id`, message-trace id + recipient, sign-in id); the dedupe key.
-    pub record_id: Sym,
+    pub record_id: RecordId,
     /// Input file (index into the ingest's file table).
     pub file: FileId,
     /// 1-based line where the record starts (CSV, NDJSON) or record index (JSON arrays).
@@ -320,7 +322,7 @@ mod tests {
     fn event_stays_compact() {
         // A regression guard for memory: the hot struct must not silently grow.
         assert!(
-            std::mem::size_of::<Event>() <= 104,
+            std::mem::size_of::<Event>() <= 120,
             "{}",
             std::mem::size_of::<Event>()
         );

@@ -2022,7 +2022,7 @@ pub fn to_event(
         session_id: it.intern(session_id),
         token_id: it.intern(token_id),
         object: it.intern(object_of(ad, op_trim).unwrap_or("")),
-        record_id: it.intern(id.unwrap_or("")),
+        record_id: crate::event::RecordId::new(it, id.unwrap_or("")),
         file: ctx.file,
         line,
         details: (!details.is_empty()).then(|| Box::new(details)),
@@ -3238,7 +3238,7 @@ mod tests {
     fn minimal_record_has_no_details() {
         let (i, e) = ev(r#"{"Id":"x","CreationTime":"2023-09-26T01:51:13"}"#);
         assert!(e.details.is_none());
-        assert_eq!(s(&i, e.record_id), "x");
+        assert_eq!(e.record_id.text(&i), "x");
         assert_eq!(e.operation, Sym::EMPTY);
         assert_eq!(e.outcome, Outcome::Unknown);
         assert_eq!(e.source, SourceKind::Ual);
@@ -3328,7 +3328,7 @@ mod tests {
         // The nesting guard is reset after errors: one wrapper level still works.
         let (i, e) =
             ev(r#"{"Identity":"w","AuditData":{"Id":"in","CreationTime":"2023-09-26T01:51:13"}}"#);
-        assert_eq!(i.resolve(e.record_id), "in");
+        assert_eq!(e.record_id.text(&i), "in");
     }
 
     #[test]
@@ -3346,7 +3346,7 @@ mod tests {
         let inner = r#"{"Id":"inner-id","CreationTime":"2023-09-26T01:51:13","Operation":"","UserId":"In@X.com"}"#;
         let e =
             event_from_parts(wrapper, Some(Cow::Borrowed(inner)), SourceKind::Ual, &c, 1).unwrap();
-        assert_eq!(i.resolve(e.record_id), "inner-id");
+        assert_eq!(e.record_id.text(&i), "inner-id");
         assert_eq!(
             i.resolve(e.operation),
             "WrapperOp",
@@ -3414,7 +3414,7 @@ mod tests {
         let (i, e) = ev(
             r#"{"identity":"ps-id","service":"SharePoint","CreationTime":"2023-09-26T01:51:13"}"#,
         );
-        assert_eq!(s(&i, e.record_id), "ps-id");
+        assert_eq!(e.record_id.text(&i), "ps-id");
         assert_eq!(s(&i, e.workload), "SharePoint");
     }
 

@@ -8,7 +8,7 @@
 //! the duplicate — never depends on thread timing.
 
 use super::FileReport;
-use crate::event::{Event, SourceKind, Sym};
+use crate::event::{Event, RecordId, SourceKind};
 use std::collections::hash_map::{Entry, HashMap};
 
 /// How much a copy of a record says: a later copy replaces the kept one only when it says
@@ -24,7 +24,7 @@ fn richness(e: &Event) -> usize {
 /// richer; either way the choice is deterministic. Records without an id are always kept.
 pub fn dedupe(per_file: Vec<Vec<Event>>, reports: &mut [FileReport]) -> Vec<Event> {
     let total: usize = per_file.iter().map(Vec::len).sum();
-    let mut seen: HashMap<(SourceKind, Sym), usize> = HashMap::with_capacity(total);
+    let mut seen: HashMap<(SourceKind, RecordId), usize> = HashMap::with_capacity(total);
     let mut kept: Vec<Event> = Vec::with_capacity(total);
     for (file, events) in per_file.into_iter().enumerate() {
         for event in events {
@@ -68,7 +68,7 @@ mod tests {
     fn ev(i: &Interner, source: SourceKind, id: &str) -> Event {
         Event {
             source,
-            record_id: i.intern(id),
+            record_id: crate::event::RecordId::new(i, id),
             ..Default::default()
         }
     }

@@ -478,7 +478,7 @@ mod tests {
         assert_eq!(i.resolve(e.session_id), "sess-9");
         assert_eq!(i.resolve(e.app_id), "app-1");
         assert_eq!(i.resolve(e.object), "Updated bank details");
-        assert_eq!(i.resolve(e.record_id), "RgAAAAB1");
+        assert_eq!(e.record_id.text(&i), "RgAAAAB1");
         assert_eq!(e.line, 9);
         assert_eq!(e.file, 2);
         assert_eq!(e.prop(&i, PropBag::Field, "LogonType"), Some("2"));

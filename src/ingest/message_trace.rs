@@ -410,7 +410,7 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
             if shape == Shape::Detail {
                 let _ = write!(id_buf, "|{}|{}", event_id, time_raw.trim());
             }
-            ev.record_id = i.intern(&id_buf);
+            ev.record_id = crate::event::RecordId::new(i, &id_buf);
         }
         ev.details = Some(Box::new(Details {
             props,
@@ -667,7 +667,7 @@ mod tests {
         assert_eq!(i.resolve(ev.mailbox), "linus@contoso.com");
         assert_eq!(i.resolve(ev.object), "testmail 2");
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "a5e6dc0f-23df-4b20-d240-08dab38944a1|linus@contoso.com"
         );
         assert_eq!(
@@ -692,7 +692,7 @@ mod tests {
         assert_eq!(i.resolve(ev.ip), "40.107.23.81");
         assert_eq!(item(ev).size, Some(22704));
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "a6f62809-5cda-4454-0962-08dab38940d6|linus@contoso.com"
         );
 
@@ -704,7 +704,7 @@ mod tests {
         assert_eq!(i.resolve(ev.actor), "azure-noreply@microsoft.com");
         assert_eq!(i.resolve(ev.mailbox), "linus@wildsecurity.onmicrosoft.com");
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "cf7a249a-5edd-4350-130a-08da8f69e0f6|linus@wildsecurity.onmicrosoft.com"
         );
         assert_eq!(
@@ -729,7 +729,7 @@ mod tests {
         assert_eq!(i.resolve(ev.mailbox), "cfo@contoso.com");
         assert_eq!(i.resolve(ev.ip), "2001:db8::1");
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "4c7a0bd6-8f5b-4d3c-a1e2-08dc1f2e3a4b|cfo@contoso.com"
         );
         assert_eq!(item(ev).size, Some(1234));
@@ -762,7 +762,7 @@ mod tests {
         assert_eq!(i.resolve(ev.ip), "203.0.113.45");
         assert_eq!(ev.outcome, Outcome::Success);
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "0b4f3a1c-aaaa-bbbb-cccc-08dd5f1e2d3c|billing@fabrikam.example"
         );
         assert_eq!(
@@ -787,7 +787,7 @@ mod tests {
         assert_eq!(ev.outcome, Outcome::Failure);
         assert_eq!(i.resolve(ev.error_text), "Failed");
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "<x2@evil.example>|adelev@contoso.com"
         );
 
@@ -848,7 +848,7 @@ mod tests {
             assert_eq!(prop(&i, ev, "ConnectorId"), None);
         }
         assert_eq!(
-            i.resolve(evs[0].record_id),
+            evs[0].record_id.text(&i),
             "9f0e1d2c-3b4a-5968-7a6b-08dc3c4d5e6f|ceo@contoso.com"
         );
         assert_eq!(prop(&i, &evs[2], "RecipientStatus"), Some("Receive, Fail"));
@@ -861,10 +861,7 @@ mod tests {
         // Receive only: unknown; no network id: message id stands in.
         let ev = &rows[1].as_ref().unwrap()[0];
         assert_eq!(ev.outcome, Outcome::Unknown);
-        assert_eq!(
-            i.resolve(ev.record_id),
-            "<BN8PQ@contoso.com>|cfo@contoso.com"
-        );
+        assert_eq!(ev.record_id.text(&i), "<BN8PQ@contoso.com>|cfo@contoso.com");
         assert_eq!(i.resolve(ev.ip), "203.0.113.45");
 
         assert_eq!(
@@ -897,7 +894,7 @@ mod tests {
             "original client before hop"
         );
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "9f0e1d2c-3b4a-5968-7a6b-08dc3c4d5e6f|drop@evil.example|REDIRECT|2024-03-05T14:22:12.1000000Z"
         );
         assert_eq!(prop(&i, ev, "Source"), Some("MAILBOXRULE"));
@@ -915,7 +912,7 @@ mod tests {
         assert_eq!(ev.outcome, Outcome::Success);
         assert_eq!(i.resolve(ev.ip), "", "no client ip on a store-driver hop");
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "9f0e1d2c-3b4a-5968-7a6b-08dc3c4d5e6f|ceo@contoso.com|DELIVER|2024-03-05T14:22:13Z"
         );
 
@@ -935,7 +932,7 @@ mod tests {
         assert_eq!(i.resolve(ev.operation), "Fail");
         assert_eq!(ev.outcome, Outcome::Failure);
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "t1|nobody@fabrikam.example|Fail|2025-03-10T14:05:10.0000000"
         );
         assert!(prop(&i, ev, "Detail")
@@ -976,7 +973,7 @@ mod tests {
         .unwrap()[0];
         assert_eq!(ev.items().len(), 0);
         assert_eq!(i.resolve(ev.error_text), "7");
-        assert_eq!(ev.record_id, crate::event::Sym::EMPTY, "no id to dedupe on");
+        assert!(ev.record_id.is_empty(), "no id to dedupe on");
 
         assert!(TraceCsv::new(&Header::new(["SenderAddress", "RecipientAddress"])).is_err());
         assert!(TraceCsv::new(&Header::new(["Received", "SenderAddress"])).is_err());

@@ -563,7 +563,7 @@ impl Draft<'_> {
             session_id: i.intern(self.session_id.trim()),
             token_id: i.intern(self.token_id.trim()),
             object: i.intern(self.object.trim()),
-            record_id: i.intern(self.record_id.trim()),
+            record_id: crate::event::RecordId::new(i, self.record_id.trim()),
             file: ctx.file,
             line,
             details: if props.is_empty() {
@@ -1426,7 +1426,7 @@ mod tests {
                 .resolve(ev.error_text)
                 .starts_with("This error occurred due to 'Keep me"));
             assert_eq!(
-                i.resolve(ev.record_id),
+                ev.record_id.text(&i),
                 "8a4de8b5-095c-47d0-a96f-a75130c61d53"
             );
             assert_eq!(i.resolve(ev.app_id), "8a4de8b5-095c-47d0-a96f-a75130c61d53");
@@ -1483,7 +1483,7 @@ mod tests {
         assert_eq!(ev.error_text, Sym::EMPTY);
         assert_eq!(ev.flags, flags::INTERACTIVE);
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "66ea54eb-6301-4ee5-be62-ff5a759b0100"
         );
         assert_eq!(i.resolve(ev.actor), "testaccount1@contoso.com");
@@ -1553,7 +1553,7 @@ mod tests {
         assert_eq!(ev.flags, flags::INTERACTIVE);
         assert_eq!(ev.outcome, Outcome::Success);
         assert_eq!(ev.error_code, Some(0));
-        assert_eq!(i.resolve(ev.record_id), "b2");
+        assert_eq!(ev.record_id.text(&i), "b2");
         assert_eq!(prop(&i, ev, "city"), Some("Lagos"));
         assert_eq!(prop(&i, ev, "latitude"), Some("6.45"));
 
@@ -1663,7 +1663,7 @@ mod tests {
         );
         assert_eq!(i.resolve(ev.object), "OfficeHome");
         assert_eq!(
-            i.resolve(ev.record_id),
+            ev.record_id.text(&i),
             "0f1e2d3c-0000-4000-8000-000000000001"
         );
         assert_eq!(prop(&i, ev, "city"), Some("Lagos"));
@@ -1722,7 +1722,7 @@ mod tests {
         assert_eq!(ev.flags, flags::NON_INTERACTIVE);
         assert_eq!(i.resolve(ev.app_id), "11112222-3333-4444-5555-666677778888");
         assert_eq!(ev.outcome, Outcome::Success);
-        assert_eq!(i.resolve(ev.record_id), "sp-req-1");
+        assert_eq!(ev.record_id.text(&i), "sp-req-1");
         assert_eq!(
             prop(&i, ev, "servicePrincipalId"),
             Some("9a8b7c6d-0000-4000-8000-00000000000a")

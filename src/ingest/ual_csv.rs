@@ -181,10 +181,7 @@ mod tests {
             "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:109.0) Gecko/20100101 Firefox/114.0"
         );
         assert_eq!(i.resolve(f.object), "00000003-0000-0000-c000-000000000000");
-        assert_eq!(
-            i.resolve(f.record_id),
-            "b21a7da1-bd08-44ec-ac88-be14ae4d0500"
-        );
+        assert_eq!(f.record_id.text(&i), "b21a7da1-bd08-44ec-ac88-be14ae4d0500");
         assert_eq!(f.session_id, crate::event::Sym::EMPTY);
         assert_eq!(
             f.prop(&i, Bag::ExtendedProperties, "RequestType"),
@@ -303,7 +300,7 @@ mod tests {
         assert_eq!(c.flags, flags::TIME_FROM_WRAPPER);
         assert_eq!(c.record_type, Some(50));
         assert_eq!(i.resolve(c.operation), "MailItemsAccessed");
-        assert_eq!(i.resolve(c.record_id), "g3");
+        assert_eq!(c.record_id.text(&i), "g3");
         assert_eq!(
             c.prop(&i, Bag::Field, "AuditData"),
             Some(r#"{"Id":"g3","Oper"#)

@@ -117,7 +117,7 @@ mod tests {
                     i.resolve(e.operation_raw),
                     get_str(&v, "Operation").unwrap_or("")
                 );
-                assert_eq!(i.resolve(e.record_id), get_str(&v, "Id").unwrap());
+                assert_eq!(e.record_id.text(&i), get_str(&v, "Id").unwrap());
                 let raw_ip = get_str(&v, "ClientIP")
                     .or(get_str(&v, "ClientIPAddress"))
                     .or(get_str(&v, "ActorIpAddress"))
@@ -205,7 +205,7 @@ mod tests {
             let e = parse(&i, &log.to_string()).unwrap();
             assert_eq!(e.time, utc(get_str(log, "creationtime").unwrap()));
             assert_eq!(i.resolve(e.operation), get_str(log, "operation").unwrap());
-            assert_eq!(i.resolve(e.record_id), "111-22-33");
+            assert_eq!(e.record_id.text(&i), "111-22-33");
             assert_eq!(e.record_type, Some(1));
             assert_eq!(e.outcome, Outcome::Success);
             let params = get(log, "parameters").unwrap().as_array().unwrap();
@@ -292,7 +292,7 @@ mod tests {
             let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
             let rec = &doc["record"];
             let e = parse(&i, &rec.to_string()).unwrap_or_else(|s| panic!("{f}: {s:?}"));
-            assert_eq!(i.resolve(e.record_id), get_str(rec, "Id").unwrap());
+            assert_eq!(e.record_id.text(&i), get_str(rec, "Id").unwrap());
             assert_eq!(e.time, utc(get_str(rec, "CreationTime").unwrap()));
         }
     }
@@ -324,7 +324,7 @@ mod tests {
         let broken = r#"{"RecordType":"ExchangeItem","CreationDate":"3/12/2025 7:31:34 AM","Operations":"HardDelete","UserIds":"x@y.com","AuditData":"{\"Id\":\"trunc","Identity":"g-1"}"#;
         let e = parse(&i, broken).unwrap();
         assert_eq!(i.resolve(e.operation), "HardDelete");
-        assert_eq!(i.resolve(e.record_id), "g-1");
+        assert_eq!(e.record_id.text(&i), "g-1");
         assert_eq!(e.record_type, Some(2));
         assert_eq!(e.flags, flags::TIME_FROM_WRAPPER | flags::TIME_AMBIGUOUS);
         assert_eq!(e.time, utc("2025-03-12T07:31:34"));
@@ -374,7 +374,7 @@ mod tests {
         assert_eq!(e.time, utc("2023-09-26T01:51:13"));
         assert_eq!(e.outcome, Outcome::Success);
         assert_eq!(i.resolve(e.session_id), "5b0c2a71");
-        assert_eq!(i.resolve(e.record_id), "b21a7da1");
+        assert_eq!(e.record_id.text(&i), "b21a7da1");
         assert_eq!(i.resolve(e.workload), "AzureActiveDirectory");
     }
 
@@ -425,10 +425,7 @@ mod tests {
         assert_eq!(e.flags, flags::TIME_FROM_WRAPPER);
         assert_eq!(e.record_type, Some(50));
         assert_eq!(i.resolve(e.operation), "MailItemsAccessed");
-        assert_eq!(
-            i.resolve(e.record_id),
-            "7a8c2e3f-1111-2222-3333-444455556666"
-        );
+        assert_eq!(e.record_id.text(&i), "7a8c2e3f-1111-2222-3333-444455556666");
         assert_eq!(i.resolve(e.actor), "Eve@Contoso.com");
         assert_eq!(i.resolve(e.mailbox), "victim@contoso.com");
         assert_eq!(i.resolve(e.workload), "Exchange");

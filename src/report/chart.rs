@@ -10,7 +10,7 @@ use super::clock::Clock;
 use super::escape::html;
 use crate::analyze::Ctx;
 use crate::correlate::Window;
-use crate::event::{Sym, Timestamp};
+use crate::event::{RecordId, Timestamp};
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -119,7 +119,7 @@ pub fn build(
     let lo = account_events.partition_point(|&i| ctx.ev(i).time.0 < start);
     let hi = account_events.partition_point(|&i| ctx.ev(i).time.0 <= to);
     let mut counts = vec![(0u32, 0u32); n as usize];
-    let mut seen: HashSet<Sym> = HashSet::new();
+    let mut seen: HashSet<RecordId> = HashSet::new();
     for &i in &account_events[lo..hi.max(lo)] {
         let e = ctx.ev(i);
         if !e.record_id.is_empty() && !seen.insert(e.record_id) {

@@ -16,7 +16,7 @@ use crate::analyze::mail_access;
 use crate::analyze::sending::{norm_message_id, TraceIndex};
 use crate::analyze::{Ctx, Finding, Severity, Tactic};
 use crate::correlate::{AccountVerdict, Verdict};
-use crate::event::{Bag, Event, Outcome, Sym, Timestamp};
+use crate::event::{Bag, Event, Outcome, RecordId, Timestamp};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -618,7 +618,7 @@ fn query_text<'a>(ctx: &Ctx<'a>, e: &'a Event) -> Option<&'a str> {
 /// Keeps the first event of each record id (the same record read from the UAL and the mailbox
 /// audit export is one action).
 fn distinct_records(ctx: &Ctx<'_>, idx: &[u32]) -> Vec<u32> {
-    let mut seen: HashSet<Sym> = HashSet::new();
+    let mut seen: HashSet<RecordId> = HashSet::new();
     idx.iter()
         .copied()
         .filter(|&i| {
@@ -867,7 +867,7 @@ fn account_view(
         .collect();
 
     // The story, without the second copy of records read from two exports.
-    let mut seen: HashSet<Sym> = HashSet::new();
+    let mut seen: HashSet<RecordId> = HashSet::new();
     let mut narrative = Vec::new();
     for s in narrative::steps(ctx, v, &analysis.findings) {
         let fresh: Vec<u32> = s
