@@ -12,7 +12,9 @@
 //!   Sentinel series decomposition).
 //! * D3 `mailitemsaccessed-sync-new-session`: Sync from an IP not seen before in the mailbox's
 //!   own earlier mailbox records. A new session id or ClientInfoString alone is not reported:
-//!   both change with every new device or day and would drown the signal.
+//!   both change with every new device or day and would drown the signal. Low (not medium)
+//!   when other accounts use the IP too, or when the account signed in successfully from it
+//!   twelve hours or more before (a home network first used for mail the next morning).
 //! * D4 `mailbox-access-unusual-app`: mail read by an app outside the first-party allowlist, via
 //!   Graph or EWS by an unknown app, or one app touching > 5 mailboxes in 10 minutes.
 //! * D5 `non-owner-mailbox-access`: a non-owner logon (`MailboxLogin`, `MailItemsAccessed`,
@@ -590,6 +592,10 @@ struct Baseline<'a> {
     clients: HashSet<&'a str>,
 }
 
+/// How long before a Sync the account's first successful sign-in from the same IP makes the IP
+/// the account's own network. An attacker's Sync follows their sign-in within minutes.
+const ESTABLISHED_SIGNIN_HOURS: i64 = 12;
+
 fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mia = ctx.op(MIA);
     if mia.is_empty() {
@@ -597,7 +603,8 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     }
     // Every account's IPs (any source), for context: first use and sign-ins.
     let mut ip_first: HashMap<(&str, &str), Timestamp> = HashMap::new();
-    let mut ip_signin: HashSet<(&str, &str)> = HashSet::new();
+    // (account, ip) → first successful sign-in.
+    let mut ip_signin: HashMap<(&str, &str), Timestamp> = HashMap::new();
     let mut has_signins: HashSet<&str> = HashSet::new();
     // ip → identity (the actor, or the sign-in user) → first use: shared office egress.
     let mut ip_users: HashMap<&str, HashMap<&str, Timestamp>> = HashMap::new();
@@ -616,7 +623,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             ip_users.entry(ip).or_default().entry(who).or_insert(e.time);
         }
         if ctx.is_signin(e) && e.outcome != Outcome::Failure {
-            ip_signin.insert((acct, ip));
+            ip_signin.entry((acct, ip)).or_insert(e.time);
             has_signins.insert(acct);
         }
     }
@@ -705,7 +712,12 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             m.iter()
                 .any(|(who, t)| *who != account && first.time.0 - t.0 > 24 * HOUR_US)
         });
-        let no_signin = has_signins.contains(account) && !ip_signin.contains(&(account, ip));
+        let signed_in = ip_signin.get(&(account, ip)).copied();
+        let no_signin = has_signins.contains(account) && signed_in.is_none();
+        // The account's own sign-ins from this IP, hours before: its home or mobile network,
+        // first used for mail the next morning (judged by the sign-in rules, not here).
+        let own_network =
+            signed_in.is_some_and(|t| first.time.0 - t.0 >= ESTABLISHED_SIGNIN_HOURS * HOUR_US);
         let thin = first.time.0 - since.0 < 24 * HOUR_US;
         let (sev, reason) = if thin {
             (
@@ -726,6 +738,11 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             (
                 Severity::Low,
                 "the IP is also used by other accounts of the tenant (shared egress)",
+            )
+        } else if own_network {
+            (
+                Severity::Low,
+                "the account signed in successfully from this IP at least 12 hours earlier (its own network, unless that sign-in is itself suspect)",
             )
         } else {
             (Severity::Medium, "IP new for this mailbox's access records")
@@ -770,7 +787,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             .detail("baseline_records", records)
             .detail("baseline_since", ts(since))
             .detail("ip_used_by_other_accounts", shared)
-            .detail("ip_in_signins", ip_signin.contains(&(account, ip)))
+            .detail("ip_in_signins", signed_in.is_some())
             .detail("mail_read", read.to_json()),
         );
     }
@@ -1728,6 +1745,41 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Low);
         assert_eq!(f[0].details["ip_used_by_other_accounts"], json!(true));
+
+        // Her home IP: she signed in from it one evening, her desktop synced from it the next
+        // morning (same client as always): low. The same sign-in minutes before: medium.
+        for (signin_at, expected) in [
+            ("2024-03-05T19:30:00", Severity::Low),
+            ("2024-03-06T07:55:00", Severity::Medium),
+        ] {
+            let mut k2 = Kit::new();
+            for d in 1..=4 {
+                k2.ual(&mia(
+                    &format!("s{d}"),
+                    &format!("2024-03-0{d}T08:01:00"),
+                    "amelia@corp.example",
+                    "amelia@corp.example",
+                    "192.0.2.10",
+                    "Sync",
+                    desk,
+                    SYNC_FOLDERS,
+                ));
+            }
+            k2.ual(&signin(signin_at, "amelia@corp.example", "198.51.100.77"))
+                .ual(&mia(
+                    "home",
+                    "2024-03-06T08:01:00",
+                    "amelia@corp.example",
+                    "amelia@corp.example",
+                    "198.51.100.77",
+                    "Sync",
+                    desk,
+                    SYNC_FOLDERS,
+                ));
+            let f = k2.run(rule("mailitemsaccessed-sync-new-session"), &[]);
+            assert_eq!(f.len(), 1, "{f:#?}");
+            assert_eq!(f[0].severity, expected, "sign-in at {signin_at}");
+        }
     }
 
     #[test]
