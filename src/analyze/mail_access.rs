@@ -13,8 +13,8 @@
 //! * D3 `mailitemsaccessed-sync-new-session`: Sync from an IP not seen before in the mailbox's
 //!   own earlier mailbox records. A new session id or ClientInfoString alone is not reported:
 //!   both change with every new device or day and would drown the signal. Low (not medium)
-//!   when other accounts use the IP too, or when the account signed in successfully from it
-//!   twelve hours or more before (a home network first used for mail the next morning).
+//!   when other accounts use the IP too, or when the account signs in from it and first used
+//!   it twelve hours or more before (a home network first used for mail the next morning).
 //! * D4 `mailbox-access-unusual-app`: mail read by an app outside the first-party allowlist, via
 //!   Graph or EWS by an unknown app, or one app touching > 5 mailboxes in 10 minutes.
 //! * D5 `non-owner-mailbox-access`: a non-owner logon (`MailboxLogin`, `MailItemsAccessed`,
@@ -592,9 +592,9 @@ struct Baseline<'a> {
     clients: HashSet<&'a str>,
 }
 
-/// How long before a Sync the account's first successful sign-in from the same IP makes the IP
-/// the account's own network. An attacker's Sync follows their sign-in within minutes.
-const ESTABLISHED_SIGNIN_HOURS: i64 = 12;
+/// How long before a Sync the account's first use of an IP it signs in from makes the IP the
+/// account's own network. An attacker's Sync follows their sign-in within minutes.
+const ESTABLISHED_HOURS: i64 = 12;
 
 fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mia = ctx.op(MIA);
@@ -714,10 +714,13 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         });
         let signed_in = ip_signin.get(&(account, ip)).copied();
         let no_signin = has_signins.contains(account) && signed_in.is_none();
-        // The account's own sign-ins from this IP, hours before: its home or mobile network,
-        // first used for mail the next morning (judged by the sign-in rules, not here).
-        let own_network =
-            signed_in.is_some_and(|t| first.time.0 - t.0 >= ESTABLISHED_SIGNIN_HOURS * HOUR_US);
+        // An IP the account signs in from and had already used (any workload) hours before:
+        // its home or mobile network, first used for mail the next morning. Its sign-ins are
+        // judged by the sign-in rules, not here.
+        let own_network = signed_in.is_some()
+            && ip_first
+                .get(&(account, ip))
+                .is_some_and(|t| first.time.0 - t.0 >= ESTABLISHED_HOURS * HOUR_US);
         let thin = first.time.0 - since.0 < 24 * HOUR_US;
         let (sev, reason) = if thin {
             (
@@ -742,7 +745,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         } else if own_network {
             (
                 Severity::Low,
-                "the account signed in successfully from this IP at least 12 hours earlier (its own network, unless that sign-in is itself suspect)",
+                "the account signs in from this IP and used it at least 12 hours earlier (its own network, unless those sign-ins are themselves suspect)",
             )
         } else {
             (Severity::Medium, "IP new for this mailbox's access records")
