@@ -118,8 +118,9 @@ pub fn run_with<R: Send>(
             &tenant,
             &agg,
         );
-        let findings = analyze::run(&ctx, &analyze::registry());
+        let (findings, rule_times) = analyze::run_timed(&ctx, &analyze::registry());
         timings.record("detect", t);
+        timings.rules(rule_times);
 
         let t = Instant::now();
         let correlation = correlate::run(&ctx, findings, geo.as_ref());

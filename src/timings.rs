@@ -22,7 +22,12 @@ pub struct Phase {
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     phases: Vec<Phase>,
+    /// Each detection rule's time on its worker, slowest first.
+    rules: Vec<(&'static str, Duration)>,
 }
+
+/// Rules listed under the table.
+const SLOWEST_RULES: usize = 5;
 
 impl Timings {
     /// Records a phase that started at `start` and ends now.
@@ -46,9 +51,17 @@ impl Timings {
         });
     }
 
+    /// Keeps each detection rule's time (slowest first), shown under the table.
+    pub fn rules(&mut self, times: Vec<(&'static str, Duration)>) {
+        self.rules = times;
+    }
+
     /// Adds the phases of another run part (e.g. the report writer's) after these.
     pub fn extend(&mut self, other: Timings) {
         self.phases.extend(other.phases);
+        if self.rules.is_empty() {
+            self.rules = other.rules;
+        }
     }
 
     /// The recorded phases.
@@ -108,6 +121,19 @@ impl Timings {
             records,
             peak_resident_bytes().map_or_else(|| "unavailable".into(), mb)
         );
+        if !self.rules.is_empty() {
+            let slowest: Vec<String> = self
+                .rules
+                .iter()
+                .take(SLOWEST_RULES)
+                .map(|(id, d)| format!("{id} {:.2} s", d.as_secs_f64()))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  slowest rules (each on one worker during detect): {}",
+                slowest.join(", ")
+            );
+        }
         s
     }
 }
@@ -146,6 +172,21 @@ mod tests {
         assert_eq!(t.get("missing"), Duration::ZERO);
         let text = t.render(2_000_000, 10);
         assert!(text.contains("  a ") && text.contains("total") && text.contains("2 MB"));
+        assert!(!text.contains("slowest rules"));
+        let rules: Vec<(&'static str, Duration)> = (0..7)
+            .map(|n| {
+                (
+                    ["r0", "r1", "r2", "r3", "r4", "r5", "r6"][n],
+                    Duration::from_secs(7 - n as u64),
+                )
+            })
+            .collect();
+        t.rules(rules);
+        let text = t.render(2_000_000, 10);
+        assert!(
+            text.contains("slowest rules (each on one worker during detect): r0 7.00 s, r1 6.00 s")
+        );
+        assert!(text.contains("r4 3.00 s") && !text.contains("r5"), "{text}");
         if cfg!(target_os = "linux") {
             assert!(t.phases()[0].rss_after.unwrap() > 0);
             assert!(peak_resident_bytes().unwrap() >= resident_bytes().unwrap() / 2);

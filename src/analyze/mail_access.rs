@@ -27,7 +27,8 @@
 
 use super::sending::{norm_message_id, TraceIndex};
 use super::{Ctx, Finding, Rule, Severity, Tactic};
-use crate::event::{Bag, Event, Outcome, RecordId, SourceKind, Timestamp};
+use crate::event::{Bag, Event, Outcome, RecordId, SourceKind, Sym, Timestamp};
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -587,67 +588,74 @@ fn is_mailbox_record(e: &Event) -> bool {
 struct Baseline<'a> {
     first: Option<Timestamp>,
     records: usize,
-    ips: HashSet<&'a str>,
-    sessions: HashSet<&'a str>,
-    clients: HashSet<&'a str>,
+    ips: FastSet<Sym>,
+    sessions: FastSet<Sym>,
+    clients: FastSet<&'a str>,
 }
 
 /// How long before a Sync the account's first use of an IP it signs in from makes the IP the
 /// account's own network. An attacker's Sync follows their sign-in within minutes.
 const ESTABLISHED_HOURS: i64 = 12;
 
+/// [`Ctx::account`] as a symbol: the affected mailbox, else the actor.
+fn account_sym(e: &Event) -> Sym {
+    if e.mailbox.is_empty() {
+        e.actor_key
+    } else {
+        e.mailbox
+    }
+}
+
 fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mia = ctx.op(MIA);
     if mia.is_empty() {
         return Vec::new();
     }
+    // Keyed by symbols with a fast hasher: these maps see every event of the export, and
+    // hashing the strings made this the slowest rule, growing faster than the input.
     // Every account's IPs (any source), for context: first use and sign-ins.
-    let mut ip_first: HashMap<(&str, &str), Timestamp> = HashMap::new();
+    let mut ip_first: FastMap<(Sym, Sym), Timestamp> = FastMap::default();
     // (account, ip) → first successful sign-in.
-    let mut ip_signin: HashMap<(&str, &str), Timestamp> = HashMap::new();
-    let mut has_signins: HashSet<&str> = HashSet::new();
+    let mut ip_signin: FastMap<(Sym, Sym), Timestamp> = FastMap::default();
+    let mut has_signins: FastSet<Sym> = FastSet::default();
     // ip → identity (the actor, or the sign-in user) → first use: shared office egress.
-    let mut ip_users: HashMap<&str, HashMap<&str, Timestamp>> = HashMap::new();
+    let mut ip_users: FastMap<Sym, FastMap<Sym, Timestamp>> = FastMap::default();
     for e in ctx.events {
         if e.ip.is_empty() || e.source == SourceKind::MessageTrace {
             continue;
         }
-        let (acct, ip) = (ctx.account(e), ctx.s(e.ip));
+        let (acct, ip) = (account_sym(e), e.ip);
         ip_first.entry((acct, ip)).or_insert(e.time);
-        let who = if ctx.is_signin(e) {
-            acct
-        } else {
-            ctx.s(e.actor_key)
-        };
+        let signin = ctx.is_signin(e);
+        let who = if signin { acct } else { e.actor_key };
         if !who.is_empty() {
             ip_users.entry(ip).or_default().entry(who).or_insert(e.time);
         }
-        if ctx.is_signin(e) && e.outcome != Outcome::Failure {
+        if signin && e.outcome != Outcome::Failure {
             ip_signin.entry((acct, ip)).or_insert(e.time);
             has_signins.insert(acct);
         }
     }
 
-    let mut base: HashMap<&str, Baseline<'_>> = HashMap::new();
+    let mut base: FastMap<Sym, Baseline<'_>> = FastMap::default();
     // (account, ip) → the new-IP Sync event and the later Syncs from that IP.
-    let mut hits: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
-    let mut first_hit: HashMap<(&str, &str), (bool, bool, usize, Timestamp)> = HashMap::new();
+    let mut hits: FastMap<(Sym, Sym), Vec<u32>> = FastMap::default();
+    let mut first_hit: FastMap<(Sym, Sym), (bool, bool, usize, Timestamp)> = FastMap::default();
     for (i, e) in ctx.events.iter().enumerate() {
         if !is_mailbox_record(e) || !ok(e) || ctx.is_system_actor(e) {
             continue;
         }
-        let account = ctx.account(e);
-        let ip = ctx.s(e.ip);
-        let session = ctx.s(e.session_id);
+        let account = account_sym(e);
+        let (ip, session) = (e.ip, e.session_id);
         let client = client_info(ctx, e);
         let b = base.entry(account).or_default();
         let is_sync_rec = ctx.s(e.operation).eq_ignore_ascii_case(MIA) && is_sync(ctx, e);
         if is_sync_rec && !ip.is_empty() {
             if let Some(list) = hits.get_mut(&(account, ip)) {
                 list.push(i as u32);
-            } else if b.records > 0 && !b.ips.contains(ip) {
+            } else if b.records > 0 && !b.ips.contains(&ip) {
                 let new_client = !client.is_empty() && !b.clients.contains(client);
-                let new_session = !session.is_empty() && !b.sessions.contains(session);
+                let new_session = !session.is_empty() && !b.sessions.contains(&session);
                 hits.insert((account, ip), vec![i as u32]);
                 first_hit.insert(
                     (account, ip),
@@ -678,23 +686,32 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let trace = TraceIndex::new(ctx);
     // The MailItemsAccessed records of each hit's account and IP, in time order: one pass,
     // instead of a scan of every record per hit (quadratic on a large tenant).
-    let mut by_key: HashMap<(&str, &str), Vec<u32>> =
-        hits.keys().map(|&k| (k, Vec::new())).collect();
+    let mut by_key: FastMap<(Sym, Sym), Vec<u32>> = hits.keys().map(|&k| (k, Vec::new())).collect();
     for &i in mia {
         let e = ctx.ev(i);
-        if let Some(list) = by_key.get_mut(&(ctx.account(e), ctx.s(e.ip))) {
+        if let Some(list) = by_key.get_mut(&(account_sym(e), e.ip)) {
             list.push(i);
         }
     }
+    // Findings in the order of account and IP text, never of symbol numbers.
+    let mut hits: Vec<((Sym, Sym), Vec<u32>)> = hits.into_iter().collect();
+    hits.sort_by(|((a1, i1), _), ((a2, i2), _)| {
+        (ctx.s(*a1), ctx.s(*i1)).cmp(&(ctx.s(*a2), ctx.s(*i2)))
+    });
     let mut out = Vec::new();
-    for ((account, ip), idx) in hits {
-        let Some(&(new_client, new_session, records, since)) = first_hit.get(&(account, ip)) else {
+    for ((account_key, ip_key), idx) in hits {
+        let Some(&(new_client, new_session, records, since)) =
+            first_hit.get(&(account_key, ip_key))
+        else {
             continue;
         };
+        let (account, ip) = (ctx.s(account_key), ctx.s(ip_key));
         let first = ctx.ev(idx[0]);
         // Later Syncs, and the Binds, from the same IP within a day belong to the same
         // finding: together they are what this client read.
-        let same = by_key.get(&(account, ip)).map_or(&[][..], Vec::as_slice);
+        let same = by_key
+            .get(&(account_key, ip_key))
+            .map_or(&[][..], Vec::as_slice);
         let from = same.partition_point(|&i| ctx.ev(i).time.0 < first.time.0);
         let evs: Vec<u32> = same[from..]
             .iter()
@@ -704,22 +721,22 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             .collect();
         let read = mail_read_with(ctx, &evs, &trace);
         let fresh = ip_first
-            .get(&(account, ip))
+            .get(&(account_key, ip_key))
             .is_none_or(|t| first.time.0 - t.0 < 24 * HOUR_US);
         // Shared egress: other people used the IP more than a day earlier (an attacker's IP
         // used against two victims the same day stays unshared).
-        let shared = ip_users.get(ip).is_some_and(|m| {
+        let shared = ip_users.get(&ip_key).is_some_and(|m| {
             m.iter()
-                .any(|(who, t)| *who != account && first.time.0 - t.0 > 24 * HOUR_US)
+                .any(|(who, t)| *who != account_key && first.time.0 - t.0 > 24 * HOUR_US)
         });
-        let signed_in = ip_signin.get(&(account, ip)).copied();
-        let no_signin = has_signins.contains(account) && signed_in.is_none();
+        let signed_in = ip_signin.get(&(account_key, ip_key)).copied();
+        let no_signin = has_signins.contains(&account_key) && signed_in.is_none();
         // An IP the account signs in from and had already used (any workload) hours before:
         // its home or mobile network, first used for mail the next morning. Its sign-ins are
         // judged by the sign-in rules, not here.
         let own_network = signed_in.is_some()
             && ip_first
-                .get(&(account, ip))
+                .get(&(account_key, ip_key))
                 .is_some_and(|t| first.time.0 - t.0 >= ESTABLISHED_HOURS * HOUR_US);
         let thin = first.time.0 - since.0 < 24 * HOUR_US;
         let (sev, reason) = if thin {

@@ -30,6 +30,7 @@ use crate::frame::Aggregates;
 use crate::ingest::FileReport;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 /// Entra/UAL error codes that mean the *credential* was wrong (or the account locked for it).
 /// Only these count towards spraying and guessing: MFA prompts (50074/50076), "keep me signed
@@ -215,15 +216,35 @@ pub fn registry() -> Vec<&'static Rule> {
 /// Runs every rule in parallel and returns the findings, finalised and in a stable order
 /// (first seen, rule, account, id).
 pub fn run(ctx: &Ctx<'_>, rules: &[&'static Rule]) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = rules
+    run_timed(ctx, rules).0
+}
+
+/// [`run`], also returning each rule's time on the worker that ran it, slowest first (for
+/// `--debug-timings`: a rule that grows faster than the input stands out).
+pub fn run_timed(
+    ctx: &Ctx<'_>,
+    rules: &[&'static Rule],
+) -> (Vec<Finding>, Vec<(&'static str, Duration)>) {
+    let per_rule: Vec<(Vec<Finding>, Duration)> = rules
         .par_iter()
-        .flat_map_iter(|rule| (rule.run)(ctx, rule))
+        .map(|rule| {
+            let t = Instant::now();
+            let found = (rule.run)(ctx, rule);
+            (found, t.elapsed())
+        })
         .collect();
+    let mut times: Vec<(&'static str, Duration)> = rules
+        .iter()
+        .zip(&per_rule)
+        .map(|(rule, (_, d))| (rule.id, *d))
+        .collect();
+    times.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut findings: Vec<Finding> = per_rule.into_iter().flat_map(|(f, _)| f).collect();
     findings.par_iter_mut().for_each(|f| f.finalize(ctx));
     findings.retain(|f| !f.evidence.is_empty());
     findings.sort_by(|a, b| {
         (a.first_seen, a.rule, &a.account, &a.id).cmp(&(b.first_seen, b.rule, &b.account, &b.id))
     });
     findings.dedup_by(|a, b| a.id == b.id);
-    findings
+    (findings, times)
 }
