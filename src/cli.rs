@@ -115,7 +115,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub timezone: String,
 
-    /// Print each phase's wall time and the resident memory after it, and the peak, on stderr
+    /// Print each phase's wall time and the resident memory after it, the peak, and the slowest
+    /// detection rules, on stderr
     #[arg(long)]
     pub debug_timings: bool,
 }
