@@ -31,6 +31,7 @@ use crate::event::ip::{is_internal, parse_ip};
 use crate::event::{flags, Bag, Event, Outcome, SourceKind, Sym, Timestamp};
 use crate::frame::FAIL_BUCKET_SECS;
 use crate::ingest::signin::SIGNIN_OPERATION;
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
@@ -1010,8 +1011,11 @@ fn session_multi_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     if ctx.agg.session_spread.is_empty() {
         return Vec::new();
     }
-    let wanted: HashSet<Sym> = ctx.agg.session_spread.iter().map(|s| s.session).collect();
-    let mut by_session: HashMap<Sym, Vec<u32>> = HashMap::new();
+    // Fast-hashed symbol keys and one parse per distinct IP: these loops see every event
+    // and every sign-in, and string hashing and IP parsing made the rule grow faster than
+    // the input.
+    let wanted: FastSet<Sym> = ctx.agg.session_spread.iter().map(|s| s.session).collect();
+    let mut by_session: FastMap<Sym, Vec<u32>> = FastMap::default();
     for (i, e) in ctx.events.iter().enumerate() {
         if wanted.contains(&e.session_id) && !e.ip.is_empty() && !service_side_client(ctx, e) {
             by_session.entry(e.session_id).or_default().push(i as u32);
@@ -1019,11 +1023,18 @@ fn session_multi_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     }
     let sidx = signin_index(ctx);
     let geo = countries_by_ip(ctx, &sidx);
+    let mut places: FastMap<Sym, Option<Place>> = FastMap::default();
+    let mut place = |ip: Sym| {
+        places
+            .entry(ip)
+            .or_insert_with(|| ip_place(ctx.s(ip)))
+            .clone()
+    };
     // Where each account signs in from, and since when.
-    let mut signed_from: HashMap<(&str, Place), Timestamp> = HashMap::new();
+    let mut signed_from: FastMap<(&str, Place), Timestamp> = FastMap::default();
     for &i in &sidx {
         let e = ctx.ev(i);
-        if let Some(p) = ip_place(ctx.s(e.ip)) {
+        if let Some(p) = place(e.ip) {
             signed_from.entry((ctx.account(e), p)).or_insert(e.time);
         }
     }
@@ -1034,7 +1045,7 @@ fn session_multi_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         };
         let placed: Vec<(u32, Place)> = evs
             .iter()
-            .filter_map(|&i| ip_place(ctx.s(ctx.ev(i).ip)).map(|p| (i, p)))
+            .filter_map(|&i| place(ctx.ev(i).ip).map(|p| (i, p)))
             .collect();
         if placed.iter().all(|(_, p)| *p == placed[0].1) {
             continue;
@@ -1347,6 +1358,8 @@ fn ua_family(ua: &str) -> String {
 fn new_geo_asn_ua_app(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let idx = signin_index(ctx);
     let mut out = Vec::new();
+    // A few hundred user agents stand behind millions of sign-ins: reduce each once.
+    let mut families: FastMap<&str, String> = FastMap::default();
     for (account, evs) in per_user(ctx, &idx) {
         let ok: Vec<u32> = evs
             .iter()
@@ -1356,12 +1369,13 @@ fn new_geo_asn_ua_app(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let Some(end) = baseline_end(ctx, &ok) else {
             continue;
         };
-        let dims = |e: &Event| -> [Option<String>; 4] {
+        let mut dims = |e: &Event| -> [Option<String>; 4] {
             let ua = user_agent(ctx, e);
             [
                 country(ctx, e),
                 asn(ctx, e).map(|n| n.to_string()),
-                (!ua.is_empty()).then(|| ua_family(ua)),
+                (!ua.is_empty())
+                    .then(|| families.entry(ua).or_insert_with(|| ua_family(ua)).clone()),
                 (!e.app_id.is_empty()).then(|| ctx.s(e.app_id).to_ascii_lowercase()),
             ]
         };
