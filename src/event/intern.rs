@@ -105,6 +105,7 @@ const FRONT_SLOTS: usize = 16384;
 
 /// A direct-mapped cache: a string's hash picks its slot, a miss overwrites it. Bounded by
 /// construction; a string that is evicted is simply looked up in the shared table again.
+/// Empty until its worker first interns.
 #[derive(Debug)]
 struct FrontCache {
     slots: Box<[Option<Cached>]>,
@@ -126,7 +127,7 @@ impl OpenTable {
             caches: (0..workers)
                 .map(|_| {
                     CachePadded(Mutex::new(FrontCache {
-                        slots: vec![None; FRONT_SLOTS].into_boxed_slice(),
+                        slots: Box::default(),
                     }))
                 })
                 .collect(),
@@ -142,6 +143,11 @@ impl OpenTable {
         // Only this worker locks its own cache (another pool's worker with the same index
         // could, which the mutex makes safe); a poisoned cache is still a valid cache.
         let mut cache = cache.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.slots.is_empty() {
+            // Allocated on a worker's first use: a table that is never filled (tests, the
+            // placeholder in `freeze`) or a worker that never interns costs nothing.
+            cache.slots = vec![None; FRONT_SLOTS].into_boxed_slice();
+        }
         if let Some((text, key)) = &cache.slots[slot] {
             if **text == *s {
                 return *key;
