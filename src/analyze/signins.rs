@@ -1658,6 +1658,13 @@ impl<'a> History<'a> {
                     .is_some_and(|&(_, n)| n >= ESTABLISHED_DAYS))
     }
 
+    /// True when `ip` is [the account's usual one](History::usual_ip) or
+    /// [a shared egress](History::known_egress) at `t`: failures from it are typos and stale
+    /// passwords, and a success after them is the user.
+    fn benign_ip(&self, user: Sym, ip: Sym, t: Timestamp) -> bool {
+        self.usual_ip(user, ip, t) || self.known_egress(ip, t)
+    }
+
     /// True when at least three distinct accounts signed in successfully from `ip` before `t`
     /// (an office or proxy egress, where a few typos are expected).
     fn known_egress(&self, ip: Sym, t: Timestamp) -> bool {
@@ -1739,7 +1746,10 @@ fn code_counts(ctx: &Ctx<'_>, evs: &[u32]) -> Value {
 /// from the attacking IP within 24 hours — unless the IP is the account's usual one or a shared
 /// egress where ≥ 3 accounts already signed in (then it stays low: stale passwords and typos).
 /// Usual: a success from it earlier; or, on the data's first day, where nothing earlier can be
-/// consulted, successes from it on three or more days of the export.
+/// consulted, successes from it on three or more days of the export. For an account's guessing
+/// or lockout run from several IPs, only the IPs that are neither usual nor a shared egress
+/// count for what followed (a sprayer tripping the lockout is not "in" because the user then
+/// signs in from her office).
 fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let idx = signin_index(ctx);
     let hist = History::new(ctx, &idx);
@@ -1877,9 +1887,17 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
                 .map(|&i| ctx.ev(i).ip)
                 .filter(|ip| !ip.is_empty())
                 .collect();
-            let usual = !ips.is_empty() && ips.iter().all(|&ip| hist.usual_ip(user, ip, first));
+            // Only the IPs that are neither the account's own nor a shared egress can show an
+            // attacker getting in: the user's own success from her office says nothing about
+            // a sprayer who also tripped the lockout.
+            let suspect: HashSet<Sym> = ips
+                .iter()
+                .copied()
+                .filter(|&ip| !hist.benign_ip(user, ip, first))
+                .collect();
+            let usual = !ips.is_empty() && suspect.is_empty();
             let users: HashSet<Sym> = [user].into_iter().collect();
-            let after = hist.aftermath(&users, &ips, first, Timestamp(last.0 + DAY));
+            let after = hist.aftermath(&users, &suspect, first, Timestamp(last.0 + DAY));
             let (sev, why) = severity_after(&after, usual, true);
             if !after.events.is_empty() {
                 for &ip in &ips {
@@ -1927,9 +1945,17 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
                 .map(|&i| ctx.ev(i).ip)
                 .filter(|ip| !ip.is_empty())
                 .collect();
-            let usual = !ips.is_empty() && ips.iter().all(|&ip| hist.usual_ip(user, ip, first));
+            // Only the IPs that are neither the account's own nor a shared egress can show an
+            // attacker getting in: the user's own success from her office says nothing about
+            // a sprayer who also tripped the lockout.
+            let suspect: HashSet<Sym> = ips
+                .iter()
+                .copied()
+                .filter(|&ip| !hist.benign_ip(user, ip, first))
+                .collect();
+            let usual = !ips.is_empty() && suspect.is_empty();
             let users: HashSet<Sym> = [user].into_iter().collect();
-            let after = hist.aftermath(&users, &ips, first, Timestamp(last.0 + DAY));
+            let after = hist.aftermath(&users, &suspect, first, Timestamp(last.0 + DAY));
             let (mut sev, mut why) = severity_after(&after, usual, true);
             if sev == Severity::Medium && run.len() < 20 {
                 sev = Severity::Low;
@@ -3361,6 +3387,88 @@ mod tests {
         );
         // The follow-up success is already reported; no separate failures-then-success.
         assert_eq!(fs.len(), 2);
+    }
+
+    #[test]
+    fn a_lockout_from_the_office_egress_then_the_users_sign_in_is_low() {
+        // Three colleagues signed in from the office NAT address before; Arwen locks herself
+        // out there and then gets her password right. A lockout from an IP nobody uses, then
+        // a success from it, stays high.
+        let mut kit = Kit::new();
+        for (n, who) in ["a", "b", "c"].iter().enumerate() {
+            kit.signin(&entra(
+                n as i64,
+                &format!("{who}@contoso.com"),
+                "81.2.69.153",
+                0,
+                json!({}),
+            ));
+        }
+        kit.signin(&entra(
+            60,
+            "arwen@contoso.com",
+            "81.2.69.153",
+            50053,
+            json!({}),
+        ));
+        kit.signin(&entra(62, "arwen@contoso.com", "81.2.69.153", 0, json!({})));
+        kit.signin(&entra(
+            60,
+            "elrond@contoso.com",
+            "5.5.5.5",
+            50053,
+            json!({}),
+        ));
+        kit.signin(&entra(62, "elrond@contoso.com", "5.5.5.5", 0, json!({})));
+        let fs = run(&kit, "password-spray-bruteforce");
+        let lock = |who: &str| {
+            fs.iter()
+                .find(|f| detail(f, "pattern") == "lockout" && f.account == who)
+                .unwrap_or_else(|| panic!("{who}: {fs:#?}"))
+                .severity
+        };
+        assert_eq!(lock("arwen@contoso.com"), Severity::Low);
+        assert_eq!(lock("elrond@contoso.com"), Severity::High);
+
+        // A sprayer trips Galadriel's lockout from its own IP; she then signs in from the
+        // office: not the sprayer's success.
+        let mut kit2 = Kit::new();
+        for (n, who) in ["a", "b", "c"].iter().enumerate() {
+            kit2.signin(&entra(
+                n as i64,
+                &format!("{who}@contoso.com"),
+                "81.2.69.153",
+                0,
+                json!({}),
+            ));
+        }
+        kit2.signin(&entra(
+            60,
+            "galadriel@contoso.com",
+            "203.0.113.250",
+            50053,
+            json!({}),
+        ));
+        kit2.signin(&entra(
+            70,
+            "galadriel@contoso.com",
+            "81.2.69.153",
+            50053,
+            json!({}),
+        ));
+        kit2.signin(&entra(
+            75,
+            "galadriel@contoso.com",
+            "81.2.69.153",
+            0,
+            json!({}),
+        ));
+        let fs = run(&kit2, "password-spray-bruteforce");
+        let g = fs
+            .iter()
+            .find(|f| detail(f, "pattern") == "lockout")
+            .unwrap_or_else(|| panic!("{fs:#?}"));
+        assert_eq!(g.severity, Severity::Low, "{g:#?}");
     }
 
     #[test]
