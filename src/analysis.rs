@@ -95,7 +95,6 @@ pub fn run_with<R: Send>(
 
     let t = Instant::now();
     ingest.events.sort_unstable_by_key(Event::time_key);
-    let ingest = ingest;
     let (correlation, beside_result, tenant, agg) = std::thread::scope(|scope| {
         // Named, so profilers and `top -H` tell its time from the rules'. Started as soon as
         // the events are in order, so it overlaps the aggregates too.

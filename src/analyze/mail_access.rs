@@ -597,15 +597,6 @@ struct Baseline<'a> {
 /// account's own network. An attacker's Sync follows their sign-in within minutes.
 const ESTABLISHED_HOURS: i64 = 12;
 
-/// [`Ctx::account`] as a symbol: the affected mailbox, else the actor.
-fn account_sym(e: &Event) -> Sym {
-    if e.mailbox.is_empty() {
-        e.actor_key
-    } else {
-        e.mailbox
-    }
-}
-
 fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mia = ctx.op(MIA);
     if mia.is_empty() {
@@ -624,7 +615,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         if e.ip.is_empty() || e.source == SourceKind::MessageTrace {
             continue;
         }
-        let (acct, ip) = (account_sym(e), e.ip);
+        let (acct, ip) = (e.account(), e.ip);
         ip_first.entry((acct, ip)).or_insert(e.time);
         let signin = ctx.is_signin(e);
         let who = if signin { acct } else { e.actor_key };
@@ -645,7 +636,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         if !is_mailbox_record(e) || !ok(e) || ctx.is_system_actor(e) {
             continue;
         }
-        let account = account_sym(e);
+        let account = e.account();
         let (ip, session) = (e.ip, e.session_id);
         let client = client_info(ctx, e);
         let b = base.entry(account).or_default();
@@ -689,7 +680,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let mut by_key: FastMap<(Sym, Sym), Vec<u32>> = hits.keys().map(|&k| (k, Vec::new())).collect();
     for &i in mia {
         let e = ctx.ev(i);
-        if let Some(list) = by_key.get_mut(&(account_sym(e), e.ip)) {
+        if let Some(list) = by_key.get_mut(&(e.account(), e.ip)) {
             list.push(i);
         }
     }

@@ -128,11 +128,7 @@ impl<'a> Ctx<'a> {
 
     /// The account an event is about: the affected mailbox, else the actor.
     pub fn account(&self, e: &Event) -> &'a str {
-        if e.mailbox.is_empty() {
-            self.s(e.actor_key)
-        } else {
-            self.s(e.mailbox)
-        }
+        self.s(e.account())
     }
 
     /// True for a sign-in record from any source (Entra log or UAL UserLoggedIn/UserLoginFailed).

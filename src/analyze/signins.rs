@@ -346,15 +346,6 @@ fn eq(a: Option<&str>, b: &str) -> bool {
     a.is_some_and(|a| a.eq_ignore_ascii_case(b))
 }
 
-/// The account symbol the frame keys on (the mailbox, else the actor).
-fn account_sym(e: &Event) -> Sym {
-    if e.mailbox.is_empty() {
-        e.actor_key
-    } else {
-        e.mailbox
-    }
-}
-
 /// Every sign-in, any source, in time order.
 fn signin_index(ctx: &Ctx<'_>) -> Vec<u32> {
     ctx.ops(&[SIGNIN_OPERATION, "UserLoggedIn", "UserLoginFailed"])
@@ -388,7 +379,7 @@ fn dedupe(ctx: &Ctx<'_>, idx: impl IntoIterator<Item = u32>) -> Vec<u32> {
             .any(|&k| {
                 let o = ctx.ev(k);
                 o.source != e.source
-                    && account_sym(o) == account_sym(e)
+                    && o.account() == e.account()
                     && o.ip == e.ip
                     && o.error_code.unwrap_or(0) == e.error_code.unwrap_or(0)
                     && o.outcome == e.outcome
@@ -1624,12 +1615,12 @@ impl<'a> History<'a> {
             first_success: HashMap::new(),
             success_by_ip: HashMap::new(),
             success_days: HashMap::new(),
-            data_start: ctx.events.iter().map(|e| e.time).min(),
+            data_start: ctx.events.first().map(|e| e.time),
             ctx,
         };
         for &i in idx {
             let e = ctx.ev(i);
-            let a = account_sym(e);
+            let a = e.account();
             h.by_user.entry(a).or_default().push(i);
             if is_success(e) && !e.ip.is_empty() {
                 h.first_success.entry((a, e.ip)).or_insert(e.time);
@@ -1767,7 +1758,7 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
         if !e.ip.is_empty() {
             by_ip.entry((e.ip, b)).or_default().push(i);
         }
-        by_user.entry((account_sym(e), b)).or_default().push(i);
+        by_user.entry((e.account(), b)).or_default().push(i);
     }
     let mut out = Vec::new();
     let mut reported: HashSet<(Sym, Sym)> = HashSet::new();
@@ -1784,11 +1775,11 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
         let Some(evs) = by_ip.get(&(fb.key, b)) else {
             continue;
         };
-        let users: HashSet<Sym> = evs.iter().map(|&i| account_sym(ctx.ev(i))).collect();
+        let users: HashSet<Sym> = evs.iter().map(|&i| ctx.ev(i).account()).collect();
         let bad_pw: HashSet<Sym> = evs
             .iter()
             .filter(|&&i| ctx.ev(i).error_code == Some(50126))
-            .map(|&i| account_sym(ctx.ev(i)))
+            .map(|&i| ctx.ev(i).account())
             .collect();
         let spray = users.len() >= 15 || bad_pw.len() > 10;
         let stuffing = users.len() >= 8 && evs.len() >= 15;
@@ -1818,7 +1809,7 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
                 continue;
             };
             let (first, last) = (ctx.ev(f).time, ctx.ev(l).time);
-            let users: HashSet<Sym> = evs.iter().map(|&i| account_sym(ctx.ev(i))).collect();
+            let users: HashSet<Sym> = evs.iter().map(|&i| ctx.ev(i).account()).collect();
             let ips: HashSet<Sym> = [ip].into_iter().collect();
             let after = hist.aftermath(&users, &ips, first, Timestamp(last.0 + DAY));
             let egress = hist.known_egress(ip, first);
@@ -1938,7 +1929,7 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
             let (Some(&f), Some(&l)) = (run.first(), run.last()) else {
                 return;
             };
-            let user = account_sym(ctx.ev(f));
+            let user = ctx.ev(f).account();
             let (first, last) = (ctx.ev(f).time, ctx.ev(l).time);
             let ips: HashSet<Sym> = run
                 .iter()
@@ -2008,7 +1999,7 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
             if e.ip.is_empty() || !password_accepted(e) || done.contains(&e.ip) {
                 continue;
             }
-            let user = account_sym(e);
+            let user = e.account();
             if reported.contains(&(user, e.ip)) {
                 continue;
             }

@@ -283,6 +283,16 @@ impl Event {
         (self.time, self.file, self.line)
     }
 
+    /// The account the event is about: the affected mailbox, else the actor (lower-cased
+    /// either way). Rules key per-account state on this symbol.
+    pub fn account(&self) -> Sym {
+        if self.mailbox.is_empty() {
+            self.actor_key
+        } else {
+            self.mailbox
+        }
+    }
+
     /// True when the [`flags`] bit is set.
     pub fn has_flag(&self, flag: u8) -> bool {
         self.flags & flag != 0
