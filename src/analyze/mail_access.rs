@@ -1639,6 +1639,24 @@ mod tests {
         )
     }
 
+    /// Amelia's desktop (`client`) syncs from her usual IP on four mornings.
+    fn desk_syncs(client: &str) -> Kit {
+        let mut k = Kit::new();
+        for d in 1..=4 {
+            k.ual(&mia(
+                &format!("s{d}"),
+                &format!("2024-03-0{d}T08:01:00"),
+                "amelia@corp.example",
+                "amelia@corp.example",
+                "192.0.2.10",
+                "Sync",
+                client,
+                SYNC_FOLDERS,
+            ));
+        }
+        k
+    }
+
     #[test]
     fn d3_sync_from_new_ip() {
         let desk = r#","ClientInfoString":"Client=MSExchangeRPC","SessionId":"s-desk""#;
@@ -1719,19 +1737,7 @@ mod tests {
         assert!(!rep.evidence.is_empty());
 
         // Near miss: the same client syncs from its usual IP every day.
-        let mut k = Kit::new();
-        for d in 1..=4 {
-            k.ual(&mia(
-                &format!("s{d}"),
-                &format!("2024-03-0{d}T08:01:00"),
-                "amelia@corp.example",
-                "amelia@corp.example",
-                "192.0.2.10",
-                "Sync",
-                desk,
-                SYNC_FOLDERS,
-            ));
-        }
+        let mut k = desk_syncs(desk);
         assert!(k
             .run(rule("mailitemsaccessed-sync-new-session"), &[])
             .is_empty());
@@ -1763,19 +1769,7 @@ mod tests {
             ("2024-03-05T19:30:00", Severity::Low),
             ("2024-03-06T07:55:00", Severity::Medium),
         ] {
-            let mut k2 = Kit::new();
-            for d in 1..=4 {
-                k2.ual(&mia(
-                    &format!("s{d}"),
-                    &format!("2024-03-0{d}T08:01:00"),
-                    "amelia@corp.example",
-                    "amelia@corp.example",
-                    "192.0.2.10",
-                    "Sync",
-                    desk,
-                    SYNC_FOLDERS,
-                ));
-            }
+            let mut k2 = desk_syncs(desk);
             k2.ual(&signin(signin_at, "amelia@corp.example", "198.51.100.77"))
                 .ual(&mia(
                     "home",

@@ -3380,12 +3380,8 @@ mod tests {
         assert_eq!(fs.len(), 2);
     }
 
-    #[test]
-    fn a_lockout_from_the_office_egress_then_the_users_sign_in_is_low() {
-        // Three colleagues signed in from the office NAT address before; Arwen locks herself
-        // out there and then gets her password right. A lockout from an IP nobody uses, then
-        // a success from it, stays high.
-        let mut kit = Kit::new();
+    /// Three colleagues sign in from the office NAT address 81.2.69.153 (a shared egress).
+    fn office_colleagues(kit: &mut Kit) {
         for (n, who) in ["a", "b", "c"].iter().enumerate() {
             kit.signin(&entra(
                 n as i64,
@@ -3395,6 +3391,15 @@ mod tests {
                 json!({}),
             ));
         }
+    }
+
+    #[test]
+    fn a_lockout_from_the_office_egress_then_the_users_sign_in_is_low() {
+        // Three colleagues signed in from the office NAT address before; Arwen locks herself
+        // out there and then gets her password right. A lockout from an IP nobody uses, then
+        // a success from it, stays high.
+        let mut kit = Kit::new();
+        office_colleagues(&mut kit);
         kit.signin(&entra(
             60,
             "arwen@contoso.com",
@@ -3424,15 +3429,7 @@ mod tests {
         // A sprayer trips Galadriel's lockout from its own IP; she then signs in from the
         // office: not the sprayer's success.
         let mut kit2 = Kit::new();
-        for (n, who) in ["a", "b", "c"].iter().enumerate() {
-            kit2.signin(&entra(
-                n as i64,
-                &format!("{who}@contoso.com"),
-                "81.2.69.153",
-                0,
-                json!({}),
-            ));
-        }
+        office_colleagues(&mut kit2);
         kit2.signin(&entra(
             60,
             "galadriel@contoso.com",
