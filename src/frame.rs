@@ -295,11 +295,12 @@ pub const PARQUET_COLUMNS: &[&str] = &[
 /// per event made Parquet output the slowest phase of a run.
 fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
     use std::io::Write as _;
-    let Some(d) = e.details.as_ref() else {
+    let d = e.details.as_deref();
+    if e.props.is_empty() && d.is_none() {
         return false;
-    };
+    }
     buf.extend_from_slice(b"{\"props\":[");
-    for (i, p) in d.props.iter().enumerate() {
+    for (i, p) in e.props.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -316,7 +317,7 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
         buf.push(b'}');
     }
     buf.extend_from_slice(b"],\"items\":[");
-    for (i, m) in d.items.iter().enumerate() {
+    for (i, m) in e.items().iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -334,11 +335,11 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
         }
     }
     buf.extend_from_slice(b"],\"dest_folder\":");
-    json_opt(buf, d.dest_folder.as_deref());
+    json_opt(buf, d.and_then(|d| d.dest_folder.as_deref()));
     buf.extend_from_slice(b",\"sender\":");
-    json_opt(buf, d.sender.as_deref());
+    json_opt(buf, d.and_then(|d| d.sender.as_deref()));
     buf.extend_from_slice(b",\"recipients\":[");
-    for (i, r) in d.recipients.iter().enumerate() {
+    for (i, r) in d.iter().flat_map(|d| d.recipients.iter()).enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -557,13 +558,13 @@ mod tests {
     fn details_json_is_valid_json_with_hostile_text_escaped() {
         let i = Interner::new();
         let mut e = Event::default();
-        let d = e.details_mut();
-        d.props.push(crate::event::Prop {
+        e.props.extend([crate::event::Prop {
             bag: crate::event::Bag::Parameters,
             name: i.intern("Name"),
             value: i.intern("\"<b>\\\n"),
             old: None,
-        });
+        }]);
+        let d = e.details_mut();
         d.items.push(crate::event::MailItem {
             subject: i.intern("=cmd|' /C calc'!A0\u{1b}[31m"),
             ..Default::default()

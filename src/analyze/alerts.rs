@@ -345,10 +345,8 @@ mod tests {
         let i = &k.interner;
         let names: Vec<crate::event::Sym> = fields.iter().map(|(n, _)| i.intern(n)).collect();
         if let Some(e) = k.events.last_mut() {
-            if let Some(d) = e.details.as_mut() {
-                d.props
-                    .retain(|p| !(p.bag == Bag::Field && names.contains(&p.name)));
-            }
+            e.props
+                .retain(|p| !(p.bag == Bag::Field && names.contains(&p.name)));
         }
         let props: Vec<Prop> = fields
             .iter()
@@ -360,7 +358,7 @@ mod tests {
             })
             .collect();
         if let Some(e) = k.events.last_mut() {
-            e.details_mut().props.extend(props);
+            e.props.extend(props);
         }
     }
 

@@ -6,6 +6,8 @@
 //! parser threads (lasso's `ThreadedRodeo`), so symbol numbers depend on thread timing:
 //! **never order anything by a `Sym`'s number**, always by the string it resolves to.
 
+use super::prop_list::{ListCache, PropList};
+use super::Prop;
 use lasso::{Key, RodeoReader, Spur, ThreadedRodeo};
 use std::hash::BuildHasher as _;
 use std::sync::Mutex;
@@ -96,6 +98,8 @@ struct OpenTable {
     rodeo: ThreadedRodeo<Spur, Hasher>,
     /// Indexed by `rayon::current_thread_index()`; other threads go straight to `rodeo`.
     caches: Box<[CachePadded<Mutex<FrontCache>>]>,
+    /// Per worker like `caches`: recently built prop lists, so equal lists are shared.
+    lists: Box<[CachePadded<Mutex<ListCache>>]>,
     hasher: Hasher,
 }
 
@@ -130,6 +134,9 @@ impl OpenTable {
                         slots: Box::default(),
                     }))
                 })
+                .collect(),
+            lists: (0..workers)
+                .map(|_| CachePadded(Mutex::new(ListCache::default())))
                 .collect(),
             hasher: Hasher::default(),
         }
@@ -261,6 +268,23 @@ impl Interner {
         }
     }
 
+    /// The props of one event as a [`PropList`], shared with an equal list this worker built
+    /// recently (most records repeat another's props exactly). Unshared after the table is
+    /// frozen or off the rayon pool.
+    pub fn share_props(&self, props: &[Prop]) -> PropList {
+        let Table::Open(open) = &self.table else {
+            return PropList::from(props);
+        };
+        match rayon::current_thread_index().and_then(|i| open.lists.get(i)) {
+            Some(cache) => cache
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .share(props),
+            None => PropList::from(props),
+        }
+    }
+
     /// Looks `s` up without adding it: `None` when it was never interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
         if s.is_empty() {
@@ -274,7 +298,8 @@ impl Interner {
         }
     }
 
-    /// The string behind a symbol.
+    /// The string behind a symbol. Inlined: reports and the Parquet writer call it per cell.
+    #[inline]
     pub fn resolve(&self, sym: Sym) -> &str {
         match sym.0 {
             None => "",

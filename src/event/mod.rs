@@ -8,11 +8,13 @@
 
 pub mod intern;
 pub mod ip;
+pub mod prop_list;
 pub mod record_id;
 pub mod time;
 pub mod timestamp;
 
 pub use intern::{Interner, NameQuery, Sym};
+pub use prop_list::PropList;
 pub use record_id::RecordId;
 pub use timestamp::Timestamp;
 
@@ -123,6 +125,9 @@ pub struct Event {
     pub file: FileId,
     /// 1-based line where the record starts (CSV, NDJSON) or record index (JSON arrays).
     pub line: u64,
+    /// Flattened Name/Value bags and kept scalar fields, shared with events whose props are
+    /// equal (see [`PropList`]): most records repeat another's exactly.
+    pub props: PropList,
     /// Operation-specific specifics; `None` when there are none.
     pub details: Option<Box<Details>>,
 }
@@ -215,8 +220,6 @@ fn non_empty(interner: &Interner, sym: Sym) -> Option<&str> {
 /// The specifics of an event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Details {
-    /// Flattened Name/Value bags and kept scalar fields.
-    pub props: Vec<Prop>,
     /// Items and folders touched (Item, AffectedItems, Folders[].FolderItems, message-trace message).
     pub items: Vec<MailItem>,
     /// Destination folder of a move/copy.
@@ -228,43 +231,45 @@ pub struct Details {
 }
 
 impl Details {
-    /// The first value of `name` in `bag`, compared without regard to ASCII case.
-    pub fn prop<'a>(&self, interner: &'a Interner, bag: Bag, name: &str) -> Option<&'a str> {
-        // Detections look props up millions of times: after ingest the names are classified,
-        // so this compares integers (and a name no record has is answered at once).
-        let found = match interner.name_query(name) {
-            NameQuery::Absent => None,
-            NameQuery::Class(c) => self
-                .props
-                .iter()
-                .find(|p| p.bag == bag && interner.name_class(p.name) == c),
-            NameQuery::Unknown => self
-                .props
-                .iter()
-                .find(|p| p.bag == bag && interner.resolve(p.name).eq_ignore_ascii_case(name)),
-        };
-        found.map(|p| interner.resolve(p.value))
-    }
-
     /// True when nothing is recorded.
     pub fn is_empty(&self) -> bool {
-        self.props.is_empty()
-            && self.items.is_empty()
+        self.items.is_empty()
             && self.dest_folder.is_none()
             && self.sender.is_none()
             && self.recipients.is_empty()
     }
 }
 
+/// The first value of `name` in `bag` among `props`, compared without regard to ASCII case.
+pub fn find_prop<'a>(
+    props: &[Prop],
+    interner: &'a Interner,
+    bag: Bag,
+    name: &str,
+) -> Option<&'a str> {
+    // Detections look props up millions of times: after ingest the names are classified,
+    // so this compares integers (and a name no record has is answered at once).
+    let found = match interner.name_query(name) {
+        NameQuery::Absent => None,
+        NameQuery::Class(c) => props
+            .iter()
+            .find(|p| p.bag == bag && interner.name_class(p.name) == c),
+        NameQuery::Unknown => props
+            .iter()
+            .find(|p| p.bag == bag && interner.resolve(p.name).eq_ignore_ascii_case(name)),
+    };
+    found.map(|p| interner.resolve(p.value))
+}
+
 impl Event {
     /// The first value of `name` in `bag` (ASCII case-insensitive), if the event has details.
     pub fn prop<'a>(&self, interner: &'a Interner, bag: Bag, name: &str) -> Option<&'a str> {
-        self.details.as_ref()?.prop(interner, bag, name)
+        find_prop(&self.props, interner, bag, name)
     }
 
     /// The props, or an empty slice.
     pub fn props(&self) -> &[Prop] {
-        self.details.as_ref().map_or(&[], |d| &d.props)
+        &self.props
     }
 
     /// The items, or an empty slice.
@@ -332,7 +337,7 @@ mod tests {
     fn event_stays_compact() {
         // A regression guard for memory: the hot struct must not silently grow.
         assert!(
-            std::mem::size_of::<Event>() <= 120,
+            std::mem::size_of::<Event>() <= 128,
             "{}",
             std::mem::size_of::<Event>()
         );

@@ -49,7 +49,7 @@
 //! | `object` | `*-InboxRule`: `Parameters[Name]`, else `ObjectId` after its last `\` (when it has one), else `Parameters[Identity]` after its last `\`, else `ObjectId`. `UpdateInboxRules`: `OperationProperties[RuleName]`. `Send`, `SendAs`, `SendOnBehalf`, `Create`, `Update`: `Item.Subject`. Otherwise (and as the fallback of each) `ObjectId` |
 //! | `record_id` | `Id` (Purview `RecordId`, PowerShell `Identity`, Graph `id`) |
 //!
-//! `details` (left `None` when empty):
+//! `props` (a list shared with equal ones, see [`PropList`]) and `details` (left `None` when empty):
 //! * `props`, in this order: every entry of `Parameters`, `ExtendedProperties`, `DeviceProperties`,
 //!   `OperationProperties`, `ModifiedProperties` (NewValue in `value`, OldValue in `old`), each with
 //!   its [`event::Bag`](crate::event::Bag), names as written, order and duplicates kept, a missing Value as `""`; then
@@ -75,7 +75,7 @@ use crate::event::ip::normalize_ip;
 use crate::event::time::{parse_iso, parse_ms_date, parse_wrapper};
 use crate::event::{
     flags, normalize_operation, Bag as PropBag, Details, Event, Interner, MailItem, Outcome, Prop,
-    SourceKind, Timestamp,
+    PropList, SourceKind, Timestamp,
 };
 use crate::ingest::record::{ParseCtx, Skip};
 use serde::de::value::MapAccessDeserializer;
@@ -1759,10 +1759,24 @@ fn fmt_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(buf.get(i..).unwrap_or(&[])).unwrap_or("")
 }
 
+thread_local! {
+    /// The props of the record being mapped: one buffer per parser thread, reused, so a
+    /// record's props cost no allocation unless its list is new (see [`Interner::share_props`]).
+    static PROPS: Cell<Vec<Prop>> = const { Cell::new(Vec::new()) };
+}
+
 /// Collects the props and items of a record (see the module docs for the order).
-fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
+fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> (PropList, Details) {
     let it = ctx.interner;
-    let mut d = Details::default();
+    let mut props = PROPS.take();
+    props.clear();
+    let list = collect_props(ad, it, &mut props);
+    PROPS.set(props);
+    (list, items_of(ad, it))
+}
+
+/// The props of a record, shared through the interner; `props` is scratch space.
+fn collect_props(ad: &AuditData<'_>, it: &Interner, props: &mut Vec<Prop>) -> PropList {
     let bags = [
         (PropBag::Parameters, &ad.parameters),
         (PropBag::ExtendedProperties, &ad.extended_properties),
@@ -1770,13 +1784,9 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
         (PropBag::OperationProperties, &ad.operation_properties),
         (PropBag::ModifiedProperties, &ad.modified_properties),
     ];
-    let n: usize = bags.iter().map(|(_, b)| b.len()).sum();
-    if n > 0 {
-        d.props.reserve(n + 8);
-    }
     for (bag, entries) in bags {
         for nv in &entries.0 {
-            d.props.push(Prop {
+            props.push(Prop {
                 bag,
                 name: it.intern(nv.name.trim()),
                 value: it.intern(nv.value.as_deref().unwrap_or("")),
@@ -1787,7 +1797,7 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
     let mut field = |name: &str, value: &str| {
         let v = value.trim();
         if !v.is_empty() {
-            d.props.push(Prop {
+            props.push(Prop {
                 bag: PropBag::Field,
                 name: it.intern(name),
                 value: it.intern(v),
@@ -1898,7 +1908,12 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
             field(name, id);
         }
     }
+    it.share_props(props)
+}
 
+/// The mail items, folders and move destination of a record.
+fn items_of(ad: &AuditData<'_>, it: &Interner) -> Details {
+    let mut d = Details::default();
     let folder_path = ad.folder.as_ref().and_then(|f| nb(&f.path));
     if let Some(item) = &ad.item {
         let m = mail_item(it, item, None);
@@ -1936,8 +1951,7 @@ fn details_of(ad: &AuditData<'_>, ctx: &ParseCtx<'_>) -> Details {
         .as_ref()
         .and_then(|f| nb(&f.path))
         .map(Box::from);
-    // Kept for the whole run: no spare capacity (the reserve above overshoots on purpose).
-    d.props.shrink_to_fit();
+    // Kept for the whole run: no spare capacity.
     d.items.shrink_to_fit();
     d
 }
@@ -2001,7 +2015,7 @@ pub fn to_event(
         .unwrap_or("");
     let token_id = aac.and_then(|a| nb(&a.unique_token_id)).unwrap_or("");
 
-    let details = details_of(ad, ctx);
+    let (props, details) = details_of(ad, ctx);
     Ok(Event {
         time,
         source,
@@ -2025,6 +2039,7 @@ pub fn to_event(
         record_id: crate::event::RecordId::new(it, id.unwrap_or("")),
         file: ctx.file,
         line,
+        props,
         details: (!details.is_empty()).then(|| Box::new(details)),
     })
 }
@@ -2106,12 +2121,12 @@ fn wrapper_only(
     }
     let mut ev = to_event(wrapper, source, ctx, line)?;
     if let Some(raw) = raw {
-        ev.details_mut().props.push(Prop {
+        ev.props.extend([Prop {
             bag: PropBag::Field,
             name: ctx.interner.intern("AuditData"),
             value: ctx.interner.intern(raw.trim()),
             old: None,
-        });
+        }]);
     }
     Ok(ev)
 }

@@ -14,9 +14,10 @@ use std::collections::hash_map::{Entry, HashMap};
 /// How much a copy of a record says: a later copy replaces the kept one only when it says
 /// strictly more (the Graph JSON of a sign-in carries coordinates its portal-CSV twin lacks).
 fn richness(e: &Event) -> usize {
-    e.details
-        .as_ref()
-        .map_or(0, |d| d.props.len() + d.items.len() + d.recipients.len())
+    e.props.len()
+        + e.details
+            .as_ref()
+            .map_or(0, |d| d.items.len() + d.recipients.len())
 }
 
 /// Flattens per-file events into one vector, keeping one copy of each record, and fills each
@@ -84,12 +85,12 @@ mod tests {
         let plain = ev(&i, SourceKind::Signin, "r1");
         let mut rich = ev(&i, SourceKind::Signin, "r1");
         rich.file = 1;
-        rich.details_mut().props.push(crate::event::Prop {
+        rich.props.extend([crate::event::Prop {
             bag: crate::event::Bag::Field,
             name: i.intern("latitude"),
             value: i.intern("58.4"),
             old: None,
-        });
+        }]);
         let kept = dedupe(vec![vec![plain], vec![rich]], &mut reports);
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].file, 1);

@@ -332,12 +332,12 @@ impl CsvParser for MailboxAuditCsv {
         }
         let mut ev = to_event(&ad, SourceKind::MailboxAudit, ctx, row.line)?;
         if subjects_guessed {
-            ev.details_mut().props.push(Prop {
+            ev.props.extend([Prop {
                 bag: PropBag::Field,
                 name: ctx.interner.intern("SourceItemSubjectsList"),
                 value: ctx.interner.intern(subj),
                 old: None,
-            });
+            }]);
         }
         out.push(ev);
         Ok(())

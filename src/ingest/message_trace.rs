@@ -15,7 +15,7 @@
 //!
 //! with the recipient lower-cased, and the message id standing in for a missing trace id.
 //!
-//! Kept fields (`details.props`, [`Bag::Field`], PascalCase names): `Status, RecipientStatus
+//! Kept fields (`props`, [`Bag::Field`], PascalCase names): `Status, RecipientStatus
 //! (summary: this recipient's status list), ToIP, FromIP, Directionality, NetworkMessageId,
 //! MessageTraceId, ConnectorId, Source, Reference, Organization, ClientIP, ClientHostname, ServerIP,
 //! ServerHostname, SourceContext, OriginalClientIP, OriginalServerIP, ReturnPath,
@@ -122,7 +122,7 @@ fn field_of(name: &str) -> Option<F> {
     })
 }
 
-/// Slots copied to `details.props` as they are, with their prop names.
+/// Slots copied to `props` as they are, with their prop names.
 const PROP_SLOTS: &[(F, &str)] = &[
     (F::ToIp, "ToIP"),
     (F::FromIp, "FromIP"),
@@ -367,6 +367,7 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
         record_id: Default::default(),
         file: ctx.file,
         line,
+        props: Default::default(),
         details: None,
     };
 
@@ -412,8 +413,8 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
             }
             ev.record_id = crate::event::RecordId::new(i, &id_buf);
         }
+        ev.props = i.share_props(&props);
         ev.details = Some(Box::new(Details {
-            props,
             items: item.iter().cloned().collect(),
             dest_folder: None,
             sender: non_empty(&sender),

@@ -7,7 +7,7 @@
 //! the outcome is decided the same way — on the **error code**, never on a status word
 //! (`50140`/`50074` interrupts are failures carrying their code; analysis decides what they mean).
 //!
-//! Kept scalar fields go to `details.props` under [`Bag::Field`] with the **camelCase Graph
+//! Kept scalar fields go to `props` under [`Bag::Field`] with the **camelCase Graph
 //! names**, whichever shape they came from, so one lookup works for CSV and JSON:
 //!
 //! * app and resource: `appDisplayName`, `resourceDisplayName`, `resourceId`, `clientAppUsed`;
@@ -34,7 +34,7 @@
 use super::record::{CsvParser, Header, JsonParser, ParseCtx, ParseResult, Row, Skip};
 use crate::event::ip::normalize_ip;
 use crate::event::time::{parse_iso, parse_ms_date, parse_wrapper};
-use crate::event::{flags, Bag, Details, Event, Interner, Outcome, Prop, SourceKind, Timestamp};
+use crate::event::{flags, Bag, Event, Interner, Outcome, Prop, SourceKind, Timestamp};
 use ci::{Ci, CiFields, StrList, Val};
 use serde::de::MapAccess;
 use std::borrow::Cow;
@@ -566,14 +566,8 @@ impl Draft<'_> {
             record_id: crate::event::RecordId::new(i, self.record_id.trim()),
             file: ctx.file,
             line,
-            details: if props.is_empty() {
-                None
-            } else {
-                Some(Box::new(Details {
-                    props,
-                    ..Details::default()
-                }))
-            },
+            props: i.share_props(&props),
+            details: None,
         }
     }
 }
