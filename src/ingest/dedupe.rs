@@ -27,18 +27,13 @@ fn richness(e: &Event) -> usize {
 /// `per_file` is in path order, and each event's `file` is its index there (the report it is
 /// charged to).
 ///
-/// Works in place, in the first file's vector: on a large export this runs when memory peaks,
-/// and a second vector of every event plus a map keyed by record id (29 bytes a slot) cost more
-/// than the events themselves. The index holds only positions (`u32`: four billion events
-/// would need half a terabyte of memory) and compares ids through them.
+/// Works in place, in the largest file's vector ([`concat`]): on a large export this runs when
+/// memory peaks, and a second vector of every event plus a map keyed by record id (29 bytes a
+/// slot) cost more than the events themselves. The index holds only positions (`u32`: four
+/// billion events would need half a terabyte of memory) and compares ids through them.
 pub fn dedupe(per_file: Vec<Vec<Event>>, reports: &mut [FileReport]) -> Vec<Event> {
     let total: usize = per_file.iter().map(Vec::len).sum();
-    let mut files = per_file.into_iter();
-    let mut all = files.next().unwrap_or_default();
-    all.reserve_exact(total - all.len());
-    for events in files {
-        all.extend(events);
-    }
+    let mut all = concat(per_file);
     let hasher = foldhash::fast::FixedState::default();
     let hash = |e: &Event| hasher.hash_one((e.source, e.record_id));
     let mut seen: HashTable<u32> = HashTable::with_capacity(total);
@@ -88,6 +83,26 @@ pub fn dedupe(per_file: Vec<Vec<Event>>, reports: &mut [FileReport]) -> Vec<Even
         }
     }
     all.truncate(kept);
+    all
+}
+
+/// The files' events in path order, in one vector: the largest file's, grown by the others
+/// (usually within its spare capacity), so the bulk of the events is never copied into a second
+/// vector while the first is still held.
+fn concat(mut per_file: Vec<Vec<Event>>) -> Vec<Event> {
+    let Some(largest) = (0..per_file.len()).max_by_key(|&i| per_file[i].len()) else {
+        return Vec::new();
+    };
+    let total: usize = per_file.iter().map(Vec::len).sum();
+    let mut all = std::mem::take(&mut per_file[largest]);
+    all.reserve_exact(total - all.len());
+    let mut files = per_file.into_iter();
+    let before: Vec<Event> = files.by_ref().take(largest).flatten().collect();
+    for events in files.skip(1) {
+        all.extend(events);
+    }
+    // One move of the largest file's events to make room in front for the earlier files.
+    all.splice(0..0, before);
     all
 }
 
@@ -155,5 +170,37 @@ mod tests {
         assert_eq!(kept.len(), 5);
         assert_eq!((reports[0].records, reports[0].duplicates), (3, 1));
         assert_eq!((reports[1].records, reports[1].duplicates), (2, 1));
+    }
+
+    #[test]
+    fn files_are_joined_in_path_order_whichever_is_largest() {
+        let i = Interner::new();
+        let file = |n: u32, ids: &[&str]| -> Vec<Event> {
+            ids.iter()
+                .map(|id| Event {
+                    file: n,
+                    ..ev(&i, SourceKind::Ual, id)
+                })
+                .collect()
+        };
+        let per_file = vec![
+            file(0, &["a", "b"]),
+            file(1, &["c", "d", "e", "a"]),
+            file(2, &["f"]),
+            file(3, &[]),
+        ];
+        let input = InputFile {
+            path: "x".into(),
+            size: 0,
+        };
+        let mut reports = vec![FileReport::new(&input); 4];
+        let kept = dedupe(per_file, &mut reports);
+        let ids: Vec<String> = kept
+            .iter()
+            .map(|e| e.record_id.text(&i).into_owned())
+            .collect();
+        assert_eq!(ids, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!((reports[1].records, reports[1].duplicates), (3, 1));
+        assert!(concat(Vec::new()).is_empty());
     }
 }
