@@ -335,15 +335,15 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
         }
     }
     buf.extend_from_slice(b"],\"dest_folder\":");
-    json_opt(buf, d.and_then(|d| d.dest_folder.as_deref()));
+    json_opt(buf, d.and_then(|d| d.dest_folder(interner)));
     buf.extend_from_slice(b",\"sender\":");
-    json_opt(buf, d.and_then(|d| d.sender.as_deref()));
+    json_opt(buf, d.and_then(|d| d.sender(interner)));
     buf.extend_from_slice(b",\"recipients\":[");
     for (i, r) in d.iter().flat_map(|d| d.recipients.iter()).enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        json_str(buf, r);
+        json_str(buf, interner.resolve(*r));
     }
     buf.extend_from_slice(b"]}");
     true
@@ -564,11 +564,10 @@ mod tests {
             value: i.intern("\"<b>\\\n"),
             old: None,
         }]);
-        let d = e.details_mut();
-        d.items.push(crate::event::MailItem {
+        e.details_mut().items = Box::new([crate::event::MailItem {
             subject: i.intern("=cmd|' /C calc'!A0\u{1b}[31m"),
             ..Default::default()
-        });
+        }]);
         let mut buf = Vec::new();
         assert!(details_json(&mut buf, &e, &i));
         let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid JSON");

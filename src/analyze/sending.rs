@@ -956,7 +956,7 @@ fn rule_send_archive_move(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
                     && me
                         .details
                         .as_ref()
-                        .and_then(|d| d.dest_folder.as_deref())
+                        .and_then(|d| d.dest_folder(ctx.interner))
                         .is_some_and(|f| f.to_ascii_lowercase().contains("archive"))
                     && me.items().iter().any(|it: &MailItem| {
                         it.folder(ctx.interner)

@@ -1913,47 +1913,49 @@ fn collect_props(ad: &AuditData<'_>, it: &Interner, props: &mut Vec<Prop>) -> Pr
 
 /// The mail items, folders and move destination of a record.
 fn items_of(ad: &AuditData<'_>, it: &Interner) -> Details {
-    let mut d = Details::default();
+    let mut items = Vec::new();
     let folder_path = ad.folder.as_ref().and_then(|f| nb(&f.path));
     if let Some(item) = &ad.item {
         let m = mail_item(it, item, None);
         if m != MailItem::default() {
-            d.items.push(m);
+            items.push(m);
         }
     }
     for item in ad.affected_items.iter() {
-        d.items.push(mail_item(it, item, folder_path));
+        items.push(mail_item(it, item, folder_path));
     }
     for f in ad.folders.iter() {
         let path = nb(&f.path);
         if f.folder_items.is_empty() {
             if let Some(p) = path {
-                d.items.push(MailItem {
+                items.push(MailItem {
                     folder: it.intern(p),
                     ..MailItem::default()
                 });
             }
         }
         for item in f.folder_items.iter() {
-            d.items.push(mail_item(it, item, path));
+            items.push(mail_item(it, item, path));
         }
     }
-    if d.items.is_empty() {
+    if items.is_empty() {
         if let Some(p) = folder_path {
-            d.items.push(MailItem {
+            items.push(MailItem {
                 folder: it.intern(p),
                 ..MailItem::default()
             });
         }
     }
-    d.dest_folder = ad
-        .dest_folder
-        .as_ref()
-        .and_then(|f| nb(&f.path))
-        .map(Box::from);
-    // Kept for the whole run: no spare capacity.
-    d.items.shrink_to_fit();
-    d
+    Details {
+        // Kept for the whole run: no spare capacity.
+        items: items.into_boxed_slice(),
+        dest_folder: ad
+            .dest_folder
+            .as_ref()
+            .and_then(|f| nb(&f.path))
+            .map_or(crate::event::Sym::EMPTY, |p| it.intern(p)),
+        ..Details::default()
+    }
 }
 
 /// Maps one (already merged) record to an [`Event`]; see the module docs for every field.
@@ -3004,7 +3006,7 @@ mod tests {
         assert_eq!(d.items[0].folder(&i), Some("\\Inbox"));
         assert_eq!(d.items[0].subject(&i), Some("New MFA method added"));
         assert_eq!(d.items[1].folder(&i), Some("\\Junk Email"));
-        assert_eq!(d.dest_folder.as_deref(), Some("\\RSS Feeds"));
+        assert_eq!(d.dest_folder(&i), Some("\\RSS Feeds"));
 
         let (i, e) = ev(
             r#"{"Id":"d2","CreationTime":"2024-05-06T07:08:09","Operation":"HardDelete","Folder":{"Path":"\\Sent Items"}}"#,

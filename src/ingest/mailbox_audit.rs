@@ -520,7 +520,7 @@ mod tests {
         assert_eq!(e.outcome, Outcome::Success);
         assert_eq!(e.time, utc("2025-03-25T17:01:02"));
         let d = e.details.as_deref().unwrap();
-        assert_eq!(d.dest_folder.as_deref(), Some("\\Deleted Items"));
+        assert_eq!(d.dest_folder(&i), Some("\\Deleted Items"));
         assert_eq!(d.items.len(), 2);
         assert_eq!(
             d.items[0].subject(&i),
