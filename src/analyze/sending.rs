@@ -1143,8 +1143,15 @@ fn percentile90(mut v: Vec<usize>) -> usize {
 
 /// The send bursts of every account (see the module docs for the thresholds).
 pub fn send_bursts(ctx: &Ctx<'_>) -> Vec<SendBurst> {
+    bursts_in(ctx, &sent_by_account(ctx))
+}
+
+/// The send bursts in `sent`, for a rule that needs the messages too: the per-message table
+/// is the largest thing these rules build (tens of MB on a large export), so it is built once
+/// per rule, not once more inside.
+fn bursts_in<'a>(ctx: &Ctx<'a>, sent: &BTreeMap<&'a str, Vec<Sent<'a>>>) -> Vec<SendBurst> {
     let mut out = Vec::new();
-    for (account, msgs) in sent_by_account(ctx) {
+    for (&account, msgs) in sent {
         // Cheap pre-check: no window can reach a floor or the baseline minimum.
         let all: BTreeSet<&str> = msgs
             .iter()
@@ -1190,7 +1197,7 @@ pub fn send_bursts(ctx: &Ctx<'_>) -> Vec<SendBurst> {
         }
         // Aligned hourly recipient counts, for the baseline.
         let mut hourly: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
-        for m in &msgs {
+        for m in msgs {
             hourly
                 .entry(m.time.div_euclid(HOUR_US))
                 .or_default()
@@ -1277,11 +1284,11 @@ pub fn send_bursts(ctx: &Ctx<'_>) -> Vec<SendBurst> {
 }
 
 fn outbound_burst(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
-    let bursts = send_bursts(ctx);
+    let sent = sent_by_account(ctx);
+    let bursts = bursts_in(ctx, &sent);
     if bursts.is_empty() {
         return Vec::new();
     }
-    let sent = sent_by_account(ctx);
     let mut out = Vec::new();
     for b in bursts {
         let Some(msgs) = sent.get(b.account.as_str()) else {
