@@ -153,9 +153,13 @@ pub fn check_events(events: &[Event], interner: &Interner, file: u32, max_line: 
                 "Event::{what} is not lower-cased: {v:?}"
             );
         }
+        for p in e.props() {
+            let _ = interner.resolve(p.name);
+            let _ = interner.resolve(p.value);
+        }
         if let Some(d) = &e.details {
-            for p in &d.props {
-                let _ = interner.resolve(p.name);
+            for &s in [d.dest_folder, d.sender].iter().chain(d.recipients.iter()) {
+                let _ = interner.resolve(s);
             }
         }
     }
