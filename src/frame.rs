@@ -105,12 +105,7 @@ pub fn aggregate(
     // Credential failures.
     let (mut user, mut ip, mut err, mut bucket) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for e in events.iter().filter(|e| is_cred_failure(e)) {
-        let account = if e.mailbox.is_empty() {
-            e.actor_key
-        } else {
-            e.mailbox
-        };
-        user.push(account.index());
+        user.push(e.account().index());
         ip.push(e.ip.index());
         err.push(e.error_code.unwrap_or(0));
         bucket.push(e.time.0.div_euclid(FAIL_BUCKET_SECS * 1_000_000));
@@ -185,12 +180,7 @@ pub fn aggregate(
     for e in events.iter().filter(|e| {
         Some(e.operation) == mia && e.source == SourceKind::Ual && e.outcome != Outcome::Failure
     }) {
-        let a = if e.mailbox.is_empty() {
-            e.actor_key
-        } else {
-            e.mailbox
-        };
-        acct.push(a.index());
+        acct.push(e.account().index());
         hour.push(e.time.0.div_euclid(3_600_000_000));
     }
     if !acct.is_empty() {
