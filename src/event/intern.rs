@@ -98,7 +98,7 @@ struct OpenTable {
     rodeo: ThreadedRodeo<Spur, Hasher>,
     /// Indexed by `rayon::current_thread_index()`; other threads go straight to `rodeo`.
     caches: Box<[CachePadded<Mutex<FrontCache>>]>,
-    /// Per worker like `caches`: recently built prop lists, so equal lists are shared.
+    /// Per worker like `caches`: the prop lists each worker built, so equal lists are shared.
     lists: Box<[CachePadded<Mutex<ListCache>>]>,
     hasher: Hasher,
 }
@@ -269,7 +269,7 @@ impl Interner {
     }
 
     /// The props of one event as a [`PropList`], shared with an equal list this worker built
-    /// recently (most records repeat another's props exactly). Unshared after the table is
+    /// before (most records repeat another's props exactly). Unshared after the table is
     /// frozen or off the rayon pool.
     pub fn share_props(&self, props: &[Prop]) -> PropList {
         let Table::Open(open) = &self.table else {

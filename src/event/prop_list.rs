@@ -23,8 +23,9 @@ impl PropList {
     /// The empty list.
     pub const EMPTY: PropList = PropList(None);
 
-    /// Appends `props` (a new list: the old one may be shared). For the rare edits after
-    /// parsing (dedupe tests, alert fields); parsers build a `Vec` and share it once.
+    /// Appends `props` (a new, unshared list: the old one may be shared). For rare additions:
+    /// a field a parser adds to an unusual record (a raw AuditData kept as text, guessed
+    /// mailbox-audit subjects) and tests; parsers build a `Vec` and share it once.
     pub fn extend(&mut self, props: impl IntoIterator<Item = Prop>) {
         let mut v = self.to_vec();
         v.extend(props);

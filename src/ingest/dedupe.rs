@@ -40,46 +40,43 @@ pub fn dedupe(per_file: Vec<Vec<Event>>, reports: &mut [FileReport]) -> Vec<Even
     // Events before `kept` are the ones kept so far; the rest are still to be read, or
     // duplicates left behind (dropped by the final truncate).
     let mut kept = 0usize;
-    for next in 0..all.len() {
-        let file = all[next].file as usize;
-        if all[next].record_id.is_empty() {
-            all.swap(kept, next);
-            kept += 1;
-            if let Some(r) = reports.get_mut(file) {
-                r.records += 1;
-            }
-            continue;
+    // The report a record is charged to (dedupe never fails over a file index).
+    let mut charge = |file: u32, f: fn(&mut FileReport)| {
+        if let Some(r) = reports.get_mut(file as usize) {
+            f(r);
         }
-        let h = hash(&all[next]);
-        let same = |&k: &u32| {
-            let (a, b) = (&all[k as usize], &all[next]);
-            a.source == b.source && a.record_id == b.record_id
-        };
-        match seen.find(h, same).copied() {
-            None => {
+    };
+    for next in 0..all.len() {
+        let file = all[next].file;
+        let earlier = if all[next].record_id.is_empty() {
+            None
+        } else {
+            let h = hash(&all[next]);
+            let same = |&k: &u32| {
+                let (a, b) = (&all[k as usize], &all[next]);
+                a.source == b.source && a.record_id == b.record_id
+            };
+            let found = seen.find(h, same).map(|&k| k as usize);
+            if found.is_none() {
                 seen.insert_unique(h, kept as u32, |&k| hash(&all[k as usize]));
+            }
+            found
+        };
+        match earlier {
+            None => {
                 all.swap(kept, next);
                 kept += 1;
-                if let Some(r) = reports.get_mut(file) {
-                    r.records += 1;
-                }
+                charge(file, |r| r.records += 1);
             }
-            Some(k) => {
-                let k = k as usize;
-                if richness(&all[next]) > richness(&all[k]) {
-                    let old_file = all[k].file as usize;
-                    all.swap(k, next);
-                    if let Some(r) = reports.get_mut(old_file) {
-                        r.records -= 1;
-                        r.duplicates += 1;
-                    }
-                    if let Some(r) = reports.get_mut(file) {
-                        r.records += 1;
-                    }
-                } else if let Some(r) = reports.get_mut(file) {
+            Some(k) if richness(&all[next]) > richness(&all[k]) => {
+                charge(all[k].file, |r| {
+                    r.records -= 1;
                     r.duplicates += 1;
-                }
+                });
+                all.swap(k, next);
+                charge(file, |r| r.records += 1);
             }
+            Some(_) => charge(file, |r| r.duplicates += 1),
         }
     }
     all.truncate(kept);
