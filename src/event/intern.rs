@@ -3,13 +3,23 @@
 //! Millions of events repeat a few thousand distinct operations, users, IPs and user agents.
 //! Storing each as a 4-byte symbol keeps an [`Event`](super::Event) small and makes
 //! group-bys and joins on those columns integer comparisons. The interner is shared by all
-//! parser threads (lasso's `ThreadedRodeo`), so symbol numbers depend on thread timing:
-//! **never order anything by a `Sym`'s number**, always by the string it resolves to.
+//! parser threads, so symbol numbers depend on thread timing: **never order anything by a
+//! `Sym`'s number**, always by the string it resolves to.
+//!
+//! The table is our own rather than lasso's: on a large export most distinct strings are
+//! Internet Message-IDs (1.7 M of 2.4 M at 4 GB), so what the table costs per string beyond
+//! the text decides a visible share of peak memory. lasso's concurrent table kept two
+//! concurrent maps (string → key and key → string) and built a third structure when frozen:
+//! measured on 2.4 M Message-ID-like strings, ~95 bytes a string beyond the text while
+//! interning and another ~45 at the freeze. This one keeps each string once, in an
+//! append-only vector whose position is the key, beside a sharded index of `u32` positions
+//! (~40 bytes a string in all), and freezing rebuilds nothing.
 
 use super::prop_list::{ListCache, PropList};
 use super::Prop;
-use lasso::{Key, RodeoReader, Spur, ThreadedRodeo};
+use hashbrown::HashTable;
 use std::hash::BuildHasher as _;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 
 /// The table's hasher: foldhash, not std's SipHash. Keys are our own parsed strings, the table
@@ -18,7 +28,7 @@ type Hasher = foldhash::fast::RandomState;
 
 /// An interned string. The empty string is `Sym::EMPTY` and costs no table entry.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Sym(Option<Spur>);
+pub struct Sym(Option<NonZeroU32>);
 
 impl Sym {
     /// The empty string.
@@ -29,30 +39,46 @@ impl Sym {
         self.0.is_none()
     }
 
-    /// A dense integer for columnar work (frames, bitsets): 0 is the empty string.
+    /// A dense integer for columnar work (frames, bitsets): 0 is the empty string, and the
+    /// strings of a table of `len` entries are `1..=len`.
     pub fn index(self) -> u32 {
-        self.0.map_or(0, |k| k.into_usize() as u32 + 1)
+        self.0.map_or(0, NonZeroU32::get)
     }
 
-    /// The inverse of [`Sym::index`] (an out-of-range index gives the empty string).
+    /// The inverse of [`Sym::index`].
     pub fn from_index(i: u32) -> Sym {
-        if i == 0 {
-            Sym::EMPTY
-        } else {
-            Sym(Spur::try_from_usize(i as usize - 1))
+        Sym(NonZeroU32::new(i))
+    }
+
+    /// The symbol of the string at `position` in the table.
+    fn at(position: usize) -> Sym {
+        match u32::try_from(position + 1) {
+            Ok(i) => Sym::from_index(i),
+            // Four billion distinct strings do not fit the memory this tool runs in.
+            Err(_) => panic!("string table overflow: more than 2^32 - 1 distinct strings"),
         }
+    }
+
+    /// The table position of a non-empty symbol.
+    fn position(self) -> Option<usize> {
+        self.0.map(|i| i.get() as usize - 1)
     }
 }
 
 /// The table behind every [`Sym`]. Thread-safe; interning from many rayon workers at once is
 /// the normal case.
 ///
-/// Once ingest is done the table is [frozen](Interner::freeze): analysis and reports resolve
-/// symbols millions of times, and a frozen table resolves by indexing a vector instead of
-/// locking a shard of a concurrent map (that lookup was a tenth of a whole run's time).
+/// Once ingest is done the table is [frozen](Interner::freeze): lookups no longer lock, and
+/// the per-worker caches of ingest are dropped.
 #[derive(Debug)]
 pub struct Interner {
-    table: Table,
+    /// Every distinct non-empty string once; its position is its symbol's index minus one.
+    /// Append-only and readable while other threads append (`boxcar`), so resolving a symbol
+    /// never takes a lock, frozen or not.
+    strings: boxcar::Vec<Box<str>>,
+    /// Finds a string's position.
+    index: Index,
+    hasher: Hasher,
     /// Case-folded classes of the strings used as prop names, built by
     /// [`Interner::freeze_with_names`] so prop lookups compare integers.
     names: Option<NameClasses>,
@@ -78,29 +104,39 @@ pub enum NameQuery {
     Class(u32),
 }
 
-#[derive(Debug)]
-enum Table {
-    /// Accepting new strings from many threads.
-    Open(OpenTable),
-    /// Read-only after ingest.
-    Frozen(RodeoReader<Spur, Hasher>),
+/// Shards of the index: parser workers that miss their caches at once rarely want the same
+/// shard's lock.
+const SHARDS: usize = 64;
+
+/// Which shard holds a string with this hash. Middle bits: hashbrown places entries by the
+/// low bits and tags them with the top seven, so neither may be constant within a shard.
+fn shard_of(hash: u64) -> usize {
+    (hash >> 32) as usize & (SHARDS - 1)
 }
 
-/// The shared table while ingest runs, with a small front cache per rayon worker.
+#[derive(Debug)]
+enum Index {
+    /// Accepting new strings from many threads.
+    Open(OpenIndex),
+    /// Read-only after ingest: the same shards, without locks.
+    Frozen(Box<[HashTable<u32>]>),
+}
+
+/// The index while ingest runs, with a small front cache per rayon worker.
 ///
 /// A record interns some thirty strings and nine in ten are already in the table; on a large
-/// export the shared table holds a million strings, so each lookup missed the CPU caches
-/// (with the shard lock, ~70 ns: a sixth of ingest). The strings that repeat (operations,
-/// prop names, UPNs, client strings) are few, and a direct-mapped cache of them per worker
-/// stays in L2 and takes no shared lock.
+/// export the table holds a million strings, so each lookup missed the CPU caches (with the
+/// shard lock, ~70 ns: a sixth of ingest). The strings that repeat (operations, prop names,
+/// UPNs, client strings) are few, and a direct-mapped cache of them per worker stays in L2
+/// and takes no shared lock.
 #[derive(Debug)]
-struct OpenTable {
-    rodeo: ThreadedRodeo<Spur, Hasher>,
-    /// Indexed by `rayon::current_thread_index()`; other threads go straight to `rodeo`.
+struct OpenIndex {
+    /// Positions in [`Interner::strings`], by the string's hash.
+    shards: Box<[CachePadded<Mutex<HashTable<u32>>>]>,
+    /// Indexed by `rayon::current_thread_index()`; other threads go straight to `shards`.
     caches: Box<[CachePadded<Mutex<FrontCache>>]>,
     /// Per worker like `caches`: the prop lists each worker built, so equal lists are shared.
     lists: Box<[CachePadded<Mutex<ListCache>>]>,
-    hasher: Hasher,
 }
 
 /// Slots per worker cache (a power of two). About 1 MiB per worker with its strings, within
@@ -108,26 +144,34 @@ struct OpenTable {
 const FRONT_SLOTS: usize = 16384;
 
 /// A direct-mapped cache: a string's hash picks its slot, a miss overwrites it. Bounded by
-/// construction; a string that is evicted is simply looked up in the shared table again.
+/// construction; a string that is evicted is simply looked up in the shared index again.
 /// Empty until its worker first interns.
 #[derive(Debug)]
 struct FrontCache {
     slots: Box<[Option<Cached>]>,
 }
 
-/// A cached string and its key.
-type Cached = (Box<str>, Spur);
+/// A cached string and its symbol.
+type Cached = (Box<str>, Sym);
 
-/// Keeps each worker's cache on its own cache lines, so workers never contend.
+/// Keeps each worker's cache (and each index shard) on its own cache lines, so they never
+/// share one.
 #[derive(Debug)]
 #[repr(align(128))]
 struct CachePadded<T>(T);
 
-impl OpenTable {
+/// Locks `m`; a poisoned lock still guards a valid table (nothing panics mid-update).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl OpenIndex {
     fn new() -> Self {
         let workers = rayon::current_num_threads();
-        OpenTable {
-            rodeo: ThreadedRodeo::with_hasher(Hasher::default()),
+        OpenIndex {
+            shards: (0..SHARDS)
+                .map(|_| CachePadded(Mutex::new(HashTable::new())))
+                .collect(),
             caches: (0..workers)
                 .map(|_| {
                     CachePadded(Mutex::new(FrontCache {
@@ -138,38 +182,16 @@ impl OpenTable {
             lists: (0..workers)
                 .map(|_| CachePadded(Mutex::new(ListCache::default())))
                 .collect(),
-            hasher: Hasher::default(),
         }
-    }
-
-    fn get_or_intern(&self, s: &str) -> Spur {
-        let Some(cache) = rayon::current_thread_index().and_then(|i| self.caches.get(i)) else {
-            return self.rodeo.get_or_intern(s);
-        };
-        let slot = self.hasher.hash_one(s) as usize & (FRONT_SLOTS - 1);
-        // Only this worker locks its own cache (another pool's worker with the same index
-        // could, which the mutex makes safe); a poisoned cache is still a valid cache.
-        let mut cache = cache.0.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.slots.is_empty() {
-            // Allocated on a worker's first use: a table that is never filled (tests, the
-            // placeholder in `freeze`) or a worker that never interns costs nothing.
-            cache.slots = vec![None; FRONT_SLOTS].into_boxed_slice();
-        }
-        if let Some((text, key)) = &cache.slots[slot] {
-            if **text == *s {
-                return *key;
-            }
-        }
-        let key = self.rodeo.get_or_intern(s);
-        cache.slots[slot] = Some((s.into(), key));
-        key
     }
 }
 
 impl Default for Interner {
     fn default() -> Self {
         Interner {
-            table: Table::Open(OpenTable::new()),
+            strings: boxcar::Vec::new(),
+            index: Index::Open(OpenIndex::new()),
+            hasher: Hasher::default(),
             names: None,
         }
     }
@@ -181,13 +203,17 @@ impl Interner {
         Self::default()
     }
 
-    /// Makes the table read-only and fast to resolve. Symbols keep their meaning.
+    /// Makes the table read-only: lookups stop locking and ingest's caches are freed.
+    /// Symbols keep their meaning.
     pub fn freeze(&mut self) {
-        let table = std::mem::replace(&mut self.table, Self::default().table);
-        self.table = match table {
-            Table::Open(open) => Table::Frozen(open.rodeo.into_reader()),
-            frozen => frozen,
-        };
+        if let Index::Open(open) = &mut self.index {
+            let shards = std::mem::take(&mut open.shards)
+                .into_vec()
+                .into_iter()
+                .map(|s| s.0.into_inner().unwrap_or_else(|e| e.into_inner()))
+                .collect();
+            self.index = Index::Frozen(shards);
+        }
     }
 
     /// [Freezes](Interner::freeze) the table and classifies `names` (the prop names of every
@@ -248,13 +274,60 @@ impl Interner {
         if s.is_empty() {
             return Sym::EMPTY;
         }
-        match &self.table {
-            Table::Open(open) => Sym(Some(open.get_or_intern(s))),
-            Table::Frozen(reader) => match reader.get(s) {
-                Some(k) => Sym(Some(k)),
-                None => panic!("string interned after ingest froze the table: {s:?}"),
-            },
+        let hash = self.hasher.hash_one(s);
+        let Index::Open(open) = &self.index else {
+            return self
+                .find(s, hash)
+                .unwrap_or_else(|| panic!("string interned after ingest froze the table: {s:?}"));
+        };
+        let Some(cache) = rayon::current_thread_index().and_then(|i| open.caches.get(i)) else {
+            return self.find_or_insert(open, s, hash);
+        };
+        let slot = hash as usize & (FRONT_SLOTS - 1);
+        // Only this worker locks its own cache (another pool's worker with the same index
+        // could, which the mutex makes safe).
+        let mut cache = lock(&cache.0);
+        if cache.slots.is_empty() {
+            // Allocated on a worker's first use: a table that is never filled (tests) or a
+            // worker that never interns costs nothing.
+            cache.slots = vec![None; FRONT_SLOTS].into_boxed_slice();
         }
+        if let Some((text, sym)) = &cache.slots[slot] {
+            if **text == *s {
+                return *sym;
+            }
+        }
+        let sym = self.find_or_insert(open, s, hash);
+        cache.slots[slot] = Some((s.into(), sym));
+        sym
+    }
+
+    /// The shared, locked path of [`Interner::intern`]: the string's symbol, added when new.
+    fn find_or_insert(&self, open: &OpenIndex, s: &str, hash: u64) -> Sym {
+        let strings = &self.strings;
+        let mut shard = lock(&open.shards[shard_of(hash)].0);
+        if let Some(&p) = shard.find(hash, |&p| *strings[p as usize] == *s) {
+            return Sym::at(p as usize);
+        }
+        // Pushed under the shard's lock, so a string is pushed once however many workers
+        // meet it at the same moment.
+        let sym = Sym::at(strings.push(s.into()));
+        let position = sym.index() - 1;
+        shard.insert_unique(hash, position, |&p| {
+            self.hasher.hash_one(&*strings[p as usize])
+        });
+        sym
+    }
+
+    /// The symbol of `s` with this hash, if interned (`s` not empty).
+    fn find(&self, s: &str, hash: u64) -> Option<Sym> {
+        let strings = &self.strings;
+        let eq = |&p: &u32| *strings[p as usize] == *s;
+        let found = match &self.index {
+            Index::Open(open) => lock(&open.shards[shard_of(hash)].0).find(hash, eq).copied(),
+            Index::Frozen(shards) => shards[shard_of(hash)].find(hash, eq).copied(),
+        };
+        found.map(|p| Sym::at(p as usize))
     }
 
     /// Interns the ASCII-lower-cased form of `s` without allocating when it is already lower case.
@@ -272,15 +345,11 @@ impl Interner {
     /// before (most records repeat another's props exactly). Unshared after the table is
     /// frozen or off the rayon pool.
     pub fn share_props(&self, props: &[Prop]) -> PropList {
-        let Table::Open(open) = &self.table else {
+        let Index::Open(open) = &self.index else {
             return PropList::from(props);
         };
         match rayon::current_thread_index().and_then(|i| open.lists.get(i)) {
-            Some(cache) => cache
-                .0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .share(props),
+            Some(cache) => lock(&cache.0).share(props),
             None => PropList::from(props),
         }
     }
@@ -290,32 +359,25 @@ impl Interner {
         if s.is_empty() {
             Some(Sym::EMPTY)
         } else {
-            match &self.table {
-                Table::Open(open) => open.rodeo.get(s),
-                Table::Frozen(reader) => reader.get(s),
-            }
-            .map(|k| Sym(Some(k)))
+            self.find(s, self.hasher.hash_one(s))
         }
     }
 
     /// The string behind a symbol. Inlined: reports and the Parquet writer call it per cell.
+    ///
+    /// # Panics
+    /// On a symbol from another table that this one has no string for.
     #[inline]
     pub fn resolve(&self, sym: Sym) -> &str {
-        match sym.0 {
+        match sym.position() {
             None => "",
-            Some(k) => match &self.table {
-                Table::Open(open) => open.rodeo.resolve(&k),
-                Table::Frozen(reader) => reader.resolve(&k),
-            },
+            Some(p) => &self.strings[p],
         }
     }
 
     /// Number of distinct non-empty strings held.
     pub fn len(&self) -> usize {
-        match &self.table {
-            Table::Open(open) => open.rodeo.len(),
-            Table::Frozen(reader) => reader.len(),
-        }
+        self.strings.count()
     }
 
     /// True when nothing was interned yet.
@@ -369,6 +431,30 @@ mod tests {
             assert_eq!(i.resolve(*s), w);
         }
         assert_eq!(i.len(), words.len());
+    }
+
+    #[test]
+    fn workers_racing_on_the_same_strings_get_one_dense_symbol_each() {
+        use rayon::prelude::*;
+        // Every worker interns the same strings at once, bypassing nothing: each string is
+        // stored once, its symbols are 1..=len with no gap, and a frozen table finds them all.
+        let mut i = Interner::new();
+        let words: Vec<String> = (0..20_000).map(|n| format!("<{n}@example>")).collect();
+        let runs: Vec<Vec<Sym>> = (0..8)
+            .into_par_iter()
+            .map(|_| words.iter().map(|w| i.intern(w)).collect())
+            .collect();
+        assert!(runs.iter().all(|r| r == &runs[0]));
+        assert_eq!(i.len(), words.len());
+        let mut indices: Vec<u32> = runs[0].iter().map(|s| s.index()).collect();
+        indices.sort_unstable();
+        assert!(indices.iter().copied().eq(1..=words.len() as u32));
+        i.freeze();
+        for (w, s) in words.iter().zip(&runs[0]) {
+            assert_eq!(i.get(w), Some(*s));
+            assert_eq!(i.resolve(*s), w);
+        }
+        assert_eq!(i.get("<absent@example>"), None);
     }
 
     #[test]
