@@ -28,8 +28,13 @@ struct Doc<'a> {
     notes: &'a [String],
 }
 
-/// Renders findings.json with the remediation plan.
-pub fn render(analysis: &Analysis, plan: &[remediation::Step]) -> Vec<u8> {
+/// Writes findings.json with the remediation plan, streamed: on a large tenant the document
+/// is tens of MB, and rendering it into one buffer first raised the run's peak memory.
+pub fn write<W: std::io::Write>(
+    mut w: W,
+    analysis: &Analysis,
+    plan: &[remediation::Step],
+) -> std::io::Result<()> {
     let doc = Doc {
         schema: SCHEMA,
         tool: Tool {
@@ -42,7 +47,7 @@ pub fn render(analysis: &Analysis, plan: &[remediation::Step]) -> Vec<u8> {
         remediation: plan,
         notes: &analysis.notes,
     };
-    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    out.push(b'\n');
-    out
+    serde_json::to_writer_pretty(&mut w, &doc)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }

@@ -90,8 +90,15 @@ pub fn timestamp_desc(e: &Event) -> &'static str {
     }
 }
 
-/// Builds the rows in time order.
-pub fn rows<'a>(analysis: &'a Analysis, ctx: &Ctx<'a>, scope: Scope) -> Vec<Row<'a>> {
+/// Calls `each` with the rows in time order, one at a time: a timeline of every event of a
+/// large export is never held whole (holding it for the two files was tens of MB at the
+/// run's peak).
+pub fn for_each_row<'a, E>(
+    analysis: &'a Analysis,
+    ctx: &Ctx<'a>,
+    scope: Scope,
+    mut each: impl FnMut(Row<'a>) -> Result<(), E>,
+) -> Result<(), E> {
     let mut cited: HashMap<u32, Vec<&Finding>> = HashMap::new();
     for f in &analysis.findings {
         for &i in &f.events {
@@ -115,7 +122,6 @@ pub fn rows<'a>(analysis: &'a Analysis, ctx: &Ctx<'a>, scope: Scope) -> Vec<Row<
         .iter()
         .map(|f| f.path.as_str())
         .collect();
-    let mut out = Vec::new();
     for (i, e) in ctx.events.iter().enumerate() {
         let i = i as u32;
         let keep = match scope {
@@ -145,7 +151,7 @@ pub fn rows<'a>(analysis: &'a Analysis, ctx: &Ctx<'a>, scope: Scope) -> Vec<Row<
         } else {
             e.session_id
         };
-        out.push(Row {
+        each(Row {
             datetime: e.time.to_rfc3339(),
             timestamp_desc: timestamp_desc(e),
             message: describe(ctx, e),
@@ -160,45 +166,65 @@ pub fn rows<'a>(analysis: &'a Analysis, ctx: &Ctx<'a>, scope: Scope) -> Vec<Row<
             attacker: attacker.contains(&i),
             file: files.get(e.file as usize).copied().unwrap_or(""),
             line: e.line,
-        });
+        })?;
     }
-    out
+    Ok(())
 }
 
-/// Writes the CSV form.
-pub fn write_csv<W: Write>(w: W, rows: &[Row<'_>]) -> io::Result<()> {
+/// Which of the two files a write failed on.
+#[derive(Debug)]
+pub struct WriteError {
+    /// `timeline.csv` or `timeline.jsonl`.
+    pub file: &'static str,
+    /// What failed.
+    pub source: io::Error,
+}
+
+/// Writes `timeline.csv` and `timeline.jsonl` in one pass over the events.
+pub fn write<C: Write, J: Write>(
+    csv_out: C,
+    mut jsonl: J,
+    analysis: &Analysis,
+    ctx: &Ctx<'_>,
+    scope: Scope,
+) -> Result<(), WriteError> {
+    let on = |file| move |source| WriteError { file, source };
     let mut csv = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(w);
-    csv.write_record(COLUMNS)?;
-    for r in rows {
-        let line = r.line.to_string();
-        let cells: [&str; 14] = [
-            &r.datetime,
-            r.timestamp_desc,
-            &r.message,
-            r.account,
-            r.source,
-            r.operation,
-            r.ip,
-            r.user_agent,
-            r.session,
-            &r.finding_ids,
-            r.severity,
-            if r.attacker { "true" } else { "false" },
-            r.file,
-            &line,
-        ];
-        csv.write_record(cells.iter().map(|c| escape::csv_cell(c).into_owned()))?;
-    }
-    csv.flush()
+        .from_writer(csv_out);
+    csv.write_record(COLUMNS)
+        .map_err(io::Error::from)
+        .map_err(on("timeline.csv"))?;
+    for_each_row(analysis, ctx, scope, |r| {
+        write_csv_row(&mut csv, &r).map_err(on("timeline.csv"))?;
+        serde_json::to_writer(&mut jsonl, &r)
+            .map_err(io::Error::from)
+            .and_then(|()| jsonl.write_all(b"\n"))
+            .map_err(on("timeline.jsonl"))
+    })?;
+    csv.flush().map_err(on("timeline.csv"))?;
+    jsonl.flush().map_err(on("timeline.jsonl"))
 }
 
-/// Writes the JSONL form (one flat object per line).
-pub fn write_jsonl<W: Write>(mut w: W, rows: &[Row<'_>]) -> io::Result<()> {
-    for r in rows {
-        serde_json::to_writer(&mut w, r)?;
-        w.write_all(b"\n")?;
-    }
-    w.flush()
+/// One row of the CSV form.
+fn write_csv_row<W: Write>(csv: &mut csv::Writer<W>, r: &Row<'_>) -> io::Result<()> {
+    let line = r.line.to_string();
+    let cells: [&str; 14] = [
+        &r.datetime,
+        r.timestamp_desc,
+        &r.message,
+        r.account,
+        r.source,
+        r.operation,
+        r.ip,
+        r.user_agent,
+        r.session,
+        &r.finding_ids,
+        r.severity,
+        if r.attacker { "true" } else { "false" },
+        r.file,
+        &line,
+    ];
+    csv.write_record(cells.iter().map(|c| escape::csv_cell(c).into_owned()))?;
+    Ok(())
 }

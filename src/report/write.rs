@@ -69,17 +69,16 @@ pub fn write_all(
     timings.record("write:report", t);
     let t = Instant::now();
     let plan = remediation::plan(analysis);
-    out.write("findings.json", &findings_json::render(analysis, &plan))?;
+    let mut w = out.create("findings.json")?;
+    findings_json::write(&mut w, analysis, &plan).map_err(io(out, "findings.json"))?;
     out.write("remediation.ps1", remediation::powershell(&plan).as_bytes())?;
     timings.record("write:findings", t);
 
     let t = Instant::now();
-    let rows = timeline::rows(analysis, &ctx, options.timeline);
-    let mut w = out.create("timeline.csv")?;
-    timeline::write_csv(&mut w, &rows).map_err(io(out, "timeline.csv"))?;
-    let mut w = out.create("timeline.jsonl")?;
-    timeline::write_jsonl(&mut w, &rows).map_err(io(out, "timeline.jsonl"))?;
-    drop(rows);
+    let csv = out.create("timeline.csv")?;
+    let jsonl = out.create("timeline.jsonl")?;
+    timeline::write(csv, jsonl, analysis, &ctx, options.timeline)
+        .map_err(|e| io(out, e.file)(e.source))?;
     timings.record("write:timeline", t);
 
     let t = Instant::now();
