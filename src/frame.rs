@@ -209,11 +209,27 @@ pub fn aggregate(
 
     // IPs shared by much of the tenant.
     let (mut who, mut from) = (Vec::new(), Vec::new());
+    // Whether an actor is an address, decided once per distinct actor (0: not yet, 1: yes,
+    // 2: no) instead of resolving and searching the text of every event.
+    let mut is_address = vec![0u8; interner.len() + 1];
+    let mut address = |s: Sym| match is_address.get_mut(s.index() as usize) {
+        Some(m) => {
+            if *m == 0 {
+                *m = if interner.resolve(s).contains('@') {
+                    1
+                } else {
+                    2
+                };
+            }
+            *m == 1
+        }
+        None => interner.resolve(s).contains('@'),
+    };
     for e in events.iter().filter(|e| {
         e.outcome != Outcome::Failure
             && !e.ip.is_empty()
             && e.source != SourceKind::MessageTrace
-            && interner.resolve(e.actor_key).contains('@')
+            && address(e.actor_key)
     }) {
         who.push(e.actor_key.index());
         from.push(e.ip.index());

@@ -259,6 +259,12 @@ pub fn find_prop<'a>(
     bag: Bag,
     name: &str,
 ) -> Option<&'a str> {
+    find_prop_sym(props, interner, bag, name).map(|v| interner.resolve(v))
+}
+
+/// [`find_prop`]'s value as its symbol, for callers that collect distinct values before
+/// resolving them.
+pub fn find_prop_sym(props: &[Prop], interner: &Interner, bag: Bag, name: &str) -> Option<Sym> {
     // Detections look props up millions of times: after ingest the names are classified,
     // so this compares integers (and a name no record has is answered at once).
     let found = match interner.name_query(name) {
@@ -270,7 +276,7 @@ pub fn find_prop<'a>(
             .iter()
             .find(|p| p.bag == bag && interner.resolve(p.name).eq_ignore_ascii_case(name)),
     };
-    found.map(|p| interner.resolve(p.value))
+    found.map(|p| p.value)
 }
 
 impl Event {
