@@ -50,6 +50,10 @@ pub struct Ctx<'a> {
     /// Many-event aggregates computed up front.
     pub agg: &'a Aggregates,
     by_op: HashMap<String, Vec<u32>>,
+    /// By [`Sym::index`] of an actor key: 1 for a service actor, 2 for any other, 0 when no
+    /// event had that actor when the context was built (decided on the spot). Many rules ask
+    /// this of every event; the text of each distinct actor is examined once.
+    system_actors: Vec<u8>,
 }
 
 impl<'a> Ctx<'a> {
@@ -62,8 +66,18 @@ impl<'a> Ctx<'a> {
         agg: &'a Aggregates,
     ) -> Self {
         let mut by_sym: HashMap<Sym, Vec<u32>> = HashMap::new();
+        let mut system_actors = vec![0u8; interner.len() + 1];
         for (i, e) in events.iter().enumerate() {
             by_sym.entry(e.operation).or_default().push(i as u32);
+            if let Some(m) = system_actors.get_mut(e.actor_key.index() as usize) {
+                if *m == 0 {
+                    *m = if is_system_actor(interner.resolve(e.actor_key)) {
+                        1
+                    } else {
+                        2
+                    };
+                }
+            }
         }
         let mut by_op: HashMap<String, Vec<u32>> = HashMap::new();
         for (sym, idx) in by_sym {
@@ -79,6 +93,7 @@ impl<'a> Ctx<'a> {
             tenant,
             agg,
             by_op,
+            system_actors,
         }
     }
 
@@ -144,12 +159,11 @@ impl<'a> Ctx<'a> {
     /// True for actions by the service itself (provisioning noise): `NT AUTHORITY\SYSTEM (…)`,
     /// `S-1-5-18`, Exchange service hosts, empty actors.
     pub fn is_system_actor(&self, e: &Event) -> bool {
-        let a = self.s(e.actor_key);
-        a.is_empty()
-            || a.starts_with("nt authority\\")
-            || a == "s-1-5-18"
-            || a.contains("microsoft.exchange.")
-            || a.starts_with("servicehost")
+        match self.system_actors.get(e.actor_key.index() as usize) {
+            Some(1) => true,
+            Some(2) => false,
+            _ => is_system_actor(self.s(e.actor_key)),
+        }
     }
 
     /// The evidence entry for an event.
@@ -166,6 +180,15 @@ impl<'a> Ctx<'a> {
             operation: self.s(e.operation_raw).to_string(),
         }
     }
+}
+
+/// [`Ctx::is_system_actor`] on an actor key's text.
+fn is_system_actor(a: &str) -> bool {
+    a.is_empty()
+        || a.starts_with("nt authority\\")
+        || a == "s-1-5-18"
+        || a.contains("microsoft.exchange.")
+        || a.starts_with("servicehost")
 }
 
 /// True for a sign-in record from any source (Entra log or UAL UserLoggedIn/UserLoginFailed).
