@@ -6,7 +6,7 @@
 //! pool) and returns plain Rust structs, so no other module sees a polars type. Results are
 //! sorted by their keys' strings, never by symbol numbers, to stay deterministic.
 
-use crate::event::{Event, Interner, Outcome, SourceKind, Sym, Timestamp};
+use crate::event::{Event, Interner, Outcome, SourceKind, Sym, SymMemo, Timestamp};
 use polars::prelude::*;
 
 /// Width of the brute-force buckets (the public rules use 5 minutes).
@@ -209,27 +209,13 @@ pub fn aggregate(
 
     // IPs shared by much of the tenant.
     let (mut who, mut from) = (Vec::new(), Vec::new());
-    // Whether an actor is an address, decided once per distinct actor (0: not yet, 1: yes,
-    // 2: no) instead of resolving and searching the text of every event.
-    let mut is_address = vec![0u8; interner.len() + 1];
-    let mut address = |s: Sym| match is_address.get_mut(s.index() as usize) {
-        Some(m) => {
-            if *m == 0 {
-                *m = if interner.resolve(s).contains('@') {
-                    1
-                } else {
-                    2
-                };
-            }
-            *m == 1
-        }
-        None => interner.resolve(s).contains('@'),
-    };
+    // Whether an actor is an address, decided once per distinct actor.
+    let mut is_address = SymMemo::new(interner);
     for e in events.iter().filter(|e| {
         e.outcome != Outcome::Failure
             && !e.ip.is_empty()
             && e.source != SourceKind::MessageTrace
-            && address(e.actor_key)
+            && is_address.test(e.actor_key, interner, |a| a.contains('@'))
     }) {
         who.push(e.actor_key.index());
         from.push(e.ip.index());

@@ -25,7 +25,7 @@ pub mod testkit;
 pub use finding::{Evidence, Finding, Rule, Severity, Tactic};
 pub use tenant::Tenant;
 
-use crate::event::{Bag, Event, Interner, SourceKind, Sym};
+use crate::event::{Bag, Event, Interner, SourceKind, Sym, SymMemo};
 use crate::frame::Aggregates;
 use crate::ingest::FileReport;
 use rayon::prelude::*;
@@ -50,10 +50,9 @@ pub struct Ctx<'a> {
     /// Many-event aggregates computed up front.
     pub agg: &'a Aggregates,
     by_op: HashMap<String, Vec<u32>>,
-    /// By [`Sym::index`] of an actor key: 1 for a service actor, 2 for any other, 0 when no
-    /// event had that actor when the context was built (decided on the spot). Many rules ask
-    /// this of every event; the text of each distinct actor is examined once.
-    system_actors: Vec<u8>,
+    /// Which actor keys are service actors, decided for every actor of `events` up front:
+    /// many rules ask this of every event they scan.
+    system_actors: SymMemo,
 }
 
 impl<'a> Ctx<'a> {
@@ -66,18 +65,10 @@ impl<'a> Ctx<'a> {
         agg: &'a Aggregates,
     ) -> Self {
         let mut by_sym: HashMap<Sym, Vec<u32>> = HashMap::new();
-        let mut system_actors = vec![0u8; interner.len() + 1];
+        let mut system_actors = SymMemo::new(interner);
         for (i, e) in events.iter().enumerate() {
             by_sym.entry(e.operation).or_default().push(i as u32);
-            if let Some(m) = system_actors.get_mut(e.actor_key.index() as usize) {
-                if *m == 0 {
-                    *m = if is_system_actor(interner.resolve(e.actor_key)) {
-                        1
-                    } else {
-                        2
-                    };
-                }
-            }
+            system_actors.test(e.actor_key, interner, is_system_actor);
         }
         let mut by_op: HashMap<String, Vec<u32>> = HashMap::new();
         for (sym, idx) in by_sym {
@@ -159,11 +150,9 @@ impl<'a> Ctx<'a> {
     /// True for actions by the service itself (provisioning noise): `NT AUTHORITY\SYSTEM (…)`,
     /// `S-1-5-18`, Exchange service hosts, empty actors.
     pub fn is_system_actor(&self, e: &Event) -> bool {
-        match self.system_actors.get(e.actor_key.index() as usize) {
-            Some(1) => true,
-            Some(2) => false,
-            _ => is_system_actor(self.s(e.actor_key)),
-        }
+        self.system_actors
+            .known(e.actor_key)
+            .unwrap_or_else(|| is_system_actor(self.s(e.actor_key)))
     }
 
     /// The evidence entry for an event.

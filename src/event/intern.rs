@@ -386,6 +386,48 @@ impl Interner {
     }
 }
 
+/// A yes/no property of strings, decided once per distinct symbol: for checks asked of every
+/// event (is this actor a service account? an address?), where resolving and examining the
+/// text each time cost more than the rest of the loop. A byte per string-table entry.
+#[derive(Debug, Clone)]
+pub struct SymMemo {
+    /// By [`Sym::index`]: 0 not decided yet, 1 yes, 2 no.
+    known: Vec<u8>,
+}
+
+impl SymMemo {
+    /// Nothing decided yet, for the symbols `interner` holds now.
+    pub fn new(interner: &Interner) -> Self {
+        SymMemo {
+            known: vec![0; interner.len() + 1],
+        }
+    }
+
+    /// The answer for `sym`, decided by `test` on its text the first time it is asked (a
+    /// symbol added to the table later is tested each time).
+    pub fn test(&mut self, sym: Sym, interner: &Interner, test: impl FnOnce(&str) -> bool) -> bool {
+        match self.known.get_mut(sym.index() as usize) {
+            Some(0) | None => {
+                let yes = test(interner.resolve(sym));
+                if let Some(k) = self.known.get_mut(sym.index() as usize) {
+                    *k = if yes { 1 } else { 2 };
+                }
+                yes
+            }
+            Some(k) => *k == 1,
+        }
+    }
+
+    /// The answer already decided for `sym`, if any.
+    pub fn known(&self, sym: Sym) -> Option<bool> {
+        match self.known.get(sym.index() as usize) {
+            Some(1) => Some(true),
+            Some(2) => Some(false),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,6 +497,31 @@ mod tests {
             assert_eq!(i.resolve(*s), w);
         }
         assert_eq!(i.get("<absent@example>"), None);
+    }
+
+    #[test]
+    fn a_memo_tests_each_symbol_once() {
+        let i = Interner::new();
+        let (a, b) = (i.intern("svc@x"), i.intern("nt authority\\system"));
+        let mut memo = SymMemo::new(&i);
+        let mut calls = 0;
+        let mut ask = |memo: &mut SymMemo, s: Sym| {
+            memo.test(s, &i, |t| {
+                calls += 1;
+                t.contains('@')
+            })
+        };
+        assert!(ask(&mut memo, a));
+        assert!(!ask(&mut memo, b));
+        assert!(ask(&mut memo, a));
+        assert!(!ask(&mut memo, b));
+        assert_eq!(calls, 2);
+        assert_eq!((memo.known(a), memo.known(b)), (Some(true), Some(false)));
+        // A symbol added after the memo was made is tested, not remembered.
+        let late = i.intern("late@x");
+        assert!(memo.test(late, &i, |t| t.contains('@')));
+        assert_eq!(memo.known(late), None);
+        assert_eq!(memo.known(Sym::EMPTY), None);
     }
 
     #[test]

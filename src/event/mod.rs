@@ -13,7 +13,7 @@ pub mod record_id;
 pub mod time;
 pub mod timestamp;
 
-pub use intern::{Interner, NameQuery, Sym};
+pub use intern::{Interner, NameQuery, Sym, SymMemo};
 pub use prop_list::PropList;
 pub use record_id::RecordId;
 pub use timestamp::Timestamp;
