@@ -32,11 +32,10 @@ fn richness(e: &Event) -> usize {
 /// slot) cost more than the events themselves. The index holds only positions (`u32`: four
 /// billion events would need half a terabyte of memory) and compares ids through them.
 pub fn dedupe(per_file: Vec<Vec<Event>>, reports: &mut [FileReport]) -> Vec<Event> {
-    let total: usize = per_file.iter().map(Vec::len).sum();
     let mut all = concat(per_file);
     let hasher = foldhash::fast::FixedState::default();
     let hash = |e: &Event| hasher.hash_one((e.source, e.record_id));
-    let mut seen: HashTable<u32> = HashTable::with_capacity(total);
+    let mut seen: HashTable<u32> = HashTable::with_capacity(all.len());
     // Events before `kept` are the ones kept so far; the rest are still to be read, or
     // duplicates left behind (dropped by the final truncate).
     let mut kept = 0usize;
