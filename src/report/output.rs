@@ -129,6 +129,14 @@ impl OutputDir {
         Ok(io::BufWriter::new(f))
     }
 
+    /// Flushes a file opened with [`OutputDir::create`] and syncs it to disk, as
+    /// [`OutputDir::write`] does for the outputs written whole.
+    pub fn finish(&self, name: &str, w: io::BufWriter<fs::File>) -> Result<(), OutputError> {
+        let path = self.staging.join(name);
+        let f = w.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
+        f.sync_all().map_err(io_err(&path))
+    }
+
     /// Moves the outputs into place. The old run's files (only present with `--force`) are
     /// removed first, so the folder holds exactly this run's outputs.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {

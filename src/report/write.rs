@@ -71,6 +71,7 @@ pub fn write_all(
     let plan = remediation::plan(analysis);
     let mut w = out.create("findings.json")?;
     findings_json::write(&mut w, analysis, &plan).map_err(io(out, "findings.json"))?;
+    out.finish("findings.json", w)?;
     out.write("remediation.ps1", remediation::powershell(&plan).as_bytes())?;
     timings.record("write:findings", t);
 
