@@ -122,7 +122,8 @@ impl OutputDir {
         f.sync_all().map_err(io_err(&path))
     }
 
-    /// Opens a file in the staging folder for streaming writes.
+    /// Opens a file in the staging folder for streaming writes; close it with
+    /// [`OutputDir::finish`], which syncs it before [`OutputDir::commit`] renames it into place.
     pub fn create(&self, name: &str) -> Result<io::BufWriter<fs::File>, OutputError> {
         let path = self.staging.join(name);
         let f = fs::File::create(&path).map_err(io_err(&path))?;
@@ -138,7 +139,10 @@ impl OutputDir {
     }
 
     /// Moves the outputs into place. The old run's files (only present with `--force`) are
-    /// removed first, so the folder holds exactly this run's outputs.
+    /// removed first, so the folder holds exactly this run's outputs. Every output was synced
+    /// when it was written ([`OutputDir::write`], [`OutputDir::finish`]), so after a crash or
+    /// power loss the folder holds complete files or none; the folder itself is synced last,
+    /// so the renames are on disk when this returns.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
         let entries = fs::read_dir(&self.target).map_err(io_err(&self.target))?;
         for entry in entries {
@@ -160,8 +164,20 @@ impl OutputDir {
         }
         fs::remove_dir(&self.staging).map_err(io_err(&self.staging))?;
         self.committed = true;
+        sync_dir(&self.target)?;
         Ok(self.target.clone())
     }
+}
+
+/// Syncs a folder's entries (the renames into it) to disk. Only Unix can open a folder as a
+/// file to sync it; elsewhere the file system orders it.
+fn sync_dir(dir: &Path) -> Result<(), OutputError> {
+    if cfg!(unix) {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(dir))?;
+    }
+    Ok(())
 }
 
 impl Drop for OutputDir {

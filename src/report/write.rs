@@ -6,7 +6,6 @@ use super::{clock::Clock, findings_json, manifest, remediation, timeline};
 use crate::analysis::Analysis;
 use crate::ingest::Ingest;
 use crate::timings::Timings;
-use std::io::Write;
 use std::time::Instant;
 
 /// How the reports are written.
@@ -49,7 +48,7 @@ pub fn write_parquet(ingest: &Ingest, out: &OutputDir) -> Result<(), OutputError
             source: std::io::Error::other(e.to_string()),
         },
     )?;
-    w.flush().map_err(io(out, "events.parquet"))
+    out.finish("events.parquet", w)
 }
 
 /// Writes all outputs but the Parquet export ([`write_parquet`]), which must exist already;
@@ -76,10 +75,12 @@ pub fn write_all(
     timings.record("write:findings", t);
 
     let t = Instant::now();
-    let csv = out.create("timeline.csv")?;
-    let jsonl = out.create("timeline.jsonl")?;
-    timeline::write(csv, jsonl, analysis, &ctx, options.timeline)
+    let mut csv = out.create("timeline.csv")?;
+    let mut jsonl = out.create("timeline.jsonl")?;
+    timeline::write(&mut csv, &mut jsonl, analysis, &ctx, options.timeline)
         .map_err(|e| io(out, e.file)(e.source))?;
+    out.finish("timeline.csv", csv)?;
+    out.finish("timeline.jsonl", jsonl)?;
     timings.record("write:timeline", t);
 
     let t = Instant::now();
