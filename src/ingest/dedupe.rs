@@ -83,22 +83,30 @@ pub fn dedupe(per_file: Vec<Vec<Event>>, reports: &mut [FileReport]) -> Vec<Even
 }
 
 /// The files' events in path order, in one vector: the largest file's, grown by the others
-/// (usually within its spare capacity), so the bulk of the events is never copied into a second
-/// vector while the first is still held.
+/// within the room ingest reserved for them ([`crate::ingest::JoinRoom`]), so the bulk of the
+/// events is never copied into a second vector while the first is still held.
 fn concat(mut per_file: Vec<Vec<Event>>) -> Vec<Event> {
-    let Some(largest) = (0..per_file.len()).max_by_key(|&i| per_file[i].len()) else {
+    let total: usize = per_file.iter().map(Vec::len).sum();
+    // The vector that already has room for all (ingest reserves it: `ingest::JoinRoom`), else
+    // the largest, which then grows once.
+    let roomy = (0..per_file.len()).find(|&i| per_file[i].capacity() >= total);
+    let Some(largest) = roomy.or_else(|| (0..per_file.len()).max_by_key(|&i| per_file[i].len()))
+    else {
         return Vec::new();
     };
-    let total: usize = per_file.iter().map(Vec::len).sum();
     let mut all = std::mem::take(&mut per_file[largest]);
     all.reserve_exact(total - all.len());
-    let mut files = per_file.into_iter();
-    let before: Vec<Event> = files.by_ref().take(largest).flatten().collect();
-    for events in files.skip(1) {
+    let own = all.len();
+    let mut before = 0;
+    for (i, events) in per_file.into_iter().enumerate() {
+        if i < largest {
+            before += events.len();
+        }
         all.extend(events);
     }
-    // One move of the largest file's events to make room in front for the earlier files.
-    all.splice(0..0, before);
+    // [largest, earlier…, later…] → [earlier…, largest, later…], in place: collecting the
+    // earlier files into a vector of their own first cost their size again at ingest's peak.
+    all[..own + before].rotate_right(before);
     all
 }
 
@@ -114,6 +122,16 @@ mod tests {
             record_id: crate::event::RecordId::new(i, id),
             ..Default::default()
         }
+    }
+
+    /// UAL events with these ids, read from file `n`.
+    fn ual_file(i: &Interner, n: u32, ids: &[&str]) -> Vec<Event> {
+        ids.iter()
+            .map(|id| Event {
+                file: n,
+                ..ev(i, SourceKind::Ual, id)
+            })
+            .collect()
     }
 
     #[test]
@@ -171,14 +189,7 @@ mod tests {
     #[test]
     fn files_are_joined_in_path_order_whichever_is_largest() {
         let i = Interner::new();
-        let file = |n: u32, ids: &[&str]| -> Vec<Event> {
-            ids.iter()
-                .map(|id| Event {
-                    file: n,
-                    ..ev(&i, SourceKind::Ual, id)
-                })
-                .collect()
-        };
+        let file = |n: u32, ids: &[&str]| ual_file(&i, n, ids);
         let per_file = vec![
             file(0, &["a", "b"]),
             file(1, &["c", "d", "e", "a"]),
@@ -198,5 +209,22 @@ mod tests {
         assert_eq!(ids, ["a", "b", "c", "d", "e", "f"]);
         assert_eq!((reports[1].records, reports[1].duplicates), (3, 1));
         assert!(concat(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn the_vector_with_room_for_all_is_joined_into_in_place() {
+        let i = Interner::new();
+        let file = |n: u32, ids: &[&str]| ual_file(&i, n, ids);
+        // Not the largest, but the one ingest reserved room in (`ingest::JoinRoom`).
+        let mut roomy = file(1, &["c"]);
+        roomy.reserve_exact(16);
+        let at = roomy.as_ptr();
+        let joined = concat(vec![file(0, &["a", "b"]), roomy, file(2, &["d", "e", "f"])]);
+        let ids: Vec<String> = joined
+            .iter()
+            .map(|e| e.record_id.text(&i).into_owned())
+            .collect();
+        assert_eq!(ids, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(joined.as_ptr(), at, "joined without a new allocation");
     }
 }

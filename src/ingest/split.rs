@@ -45,6 +45,8 @@ pub trait Splitter {
     fn next_batch(&mut self) -> io::Result<Option<Self::Batch>>;
     /// Skips found since the last call.
     fn take_skips(&mut self) -> Vec<SplitSkip>;
+    /// Decoded bytes in a batch (for estimating how many records a file holds).
+    fn decoded_len(batch: &Self::Batch) -> usize;
 }
 
 impl<R: Read> Splitter for CsvSplitter<R> {
@@ -55,6 +57,9 @@ impl<R: Read> Splitter for CsvSplitter<R> {
     fn take_skips(&mut self) -> Vec<SplitSkip> {
         CsvSplitter::take_skips(self)
     }
+    fn decoded_len(batch: &CsvBatch) -> usize {
+        batch.data.len()
+    }
 }
 
 impl<R: Read> Splitter for JsonSplitter<R> {
@@ -64,6 +69,9 @@ impl<R: Read> Splitter for JsonSplitter<R> {
     }
     fn take_skips(&mut self) -> Vec<SplitSkip> {
         JsonSplitter::take_skips(self)
+    }
+    fn decoded_len(batch: &JsonBatch) -> usize {
+        batch.data.len()
     }
 }
 
