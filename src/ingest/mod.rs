@@ -552,7 +552,8 @@ where
     let mut events = Vec::new();
     let mut round = read_round(splitter);
     loop {
-        let round_bytes: usize = round.batches.iter().map(S::decoded_len).sum();
+        // Only while the room is still to be asked for (the first round, in practice).
+        let round_bytes: usize = room.map_or(0, |_| round.batches.iter().map(S::decoded_len).sum());
         for s in splitter.take_skips() {
             skips.add(s.line, &s.reason);
             report.rows += 1;
