@@ -286,79 +286,161 @@ pub const PARQUET_COLUMNS: &[&str] = &[
 /// Appends `e`'s details as one JSON object to `buf` (the shape docs/parquet-schema.md gives);
 /// false when the event has none. Written straight into a shared buffer: building a JSON value
 /// per event made Parquet output the slowest phase of a run.
+///
+/// Props are one object per bag, keyed by name (`{"Field":{"LogonType":"0"}}`): a query reads
+/// `details->>'$.props.Field.LogonType'`, and the text is 57 % of the size of a list of
+/// `{"bag","name","value"}` objects, which had made this column 80 % of the export's bytes
+/// before compression and 60 % of its CPU. Absent parts are left out rather than written
+/// as `null` or `[]`.
 fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
     use std::io::Write as _;
-    let d = e.details.as_deref();
+    let d = e.details.as_deref().filter(|d| !d.is_empty());
     if e.props.is_empty() && d.is_none() {
         return false;
     }
-    buf.extend_from_slice(b"{\"props\":[");
-    for (i, p) in e.props.iter().enumerate() {
-        if i > 0 {
+    buf.push(b'{');
+    let mut first_key = true;
+    let mut key = |buf: &mut Vec<u8>, name: &[u8]| {
+        if !std::mem::take(&mut first_key) {
             buf.push(b',');
         }
-        buf.extend_from_slice(b"{\"bag\":\"");
-        buf.extend_from_slice(p.bag.as_str().as_bytes());
-        buf.extend_from_slice(b"\",\"name\":");
-        json_str(buf, interner.resolve(p.name));
-        buf.extend_from_slice(b",\"value\":");
-        json_str(buf, interner.resolve(p.value));
-        if let Some(old) = p.old {
-            buf.extend_from_slice(b",\"old\":");
-            json_str(buf, interner.resolve(old));
-        }
+        buf.push(b'"');
+        buf.extend_from_slice(name);
+        buf.extend_from_slice(b"\":");
+    };
+    if !e.props.is_empty() {
+        key(buf, b"props");
+        props_json(buf, &e.props, interner, |p| Some(p.value));
+    }
+    if e.props.iter().any(|p| p.old.is_some()) {
+        key(buf, b"old");
+        props_json(buf, &e.props, interner, |p| p.old);
+    }
+    let Some(d) = d else {
         buf.push(b'}');
-    }
-    buf.extend_from_slice(b"],\"items\":[");
-    for (i, m) in e.items().iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        buf.extend_from_slice(b"{\"folder\":");
-        json_opt(buf, m.folder(interner));
-        buf.extend_from_slice(b",\"internet_message_id\":");
-        json_opt(buf, m.internet_message_id(interner));
-        buf.extend_from_slice(b",\"subject\":");
-        json_opt(buf, m.subject(interner));
-        match m.size {
-            Some(n) => {
-                let _ = write!(buf, ",\"size\":{n}}}");
+        return true;
+    };
+    if !d.items.is_empty() {
+        key(buf, b"items");
+        buf.push(b'[');
+        for (i, m) in d.items.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
             }
-            None => buf.extend_from_slice(b",\"size\":null}"),
+            let mut sep = b'{';
+            for (name, v) in [
+                (&b"folder"[..], m.folder(interner)),
+                (b"internet_message_id", m.internet_message_id(interner)),
+                (b"subject", m.subject(interner)),
+            ] {
+                if let Some(v) = v {
+                    buf.push(std::mem::replace(&mut sep, b','));
+                    buf.push(b'"');
+                    buf.extend_from_slice(name);
+                    buf.extend_from_slice(b"\":");
+                    json_str(buf, v);
+                }
+            }
+            if let Some(n) = m.size {
+                buf.push(std::mem::replace(&mut sep, b','));
+                let _ = write!(buf, "\"size\":{n}");
+            }
+            if sep == b'{' {
+                buf.push(b'{');
+            }
+            buf.push(b'}');
         }
+        buf.push(b']');
     }
-    buf.extend_from_slice(b"],\"dest_folder\":");
-    json_opt(buf, d.and_then(|d| d.dest_folder(interner)));
-    buf.extend_from_slice(b",\"sender\":");
-    json_opt(buf, d.and_then(|d| d.sender(interner)));
-    buf.extend_from_slice(b",\"recipients\":[");
-    for (i, r) in d.iter().flat_map(|d| d.recipients.iter()).enumerate() {
-        if i > 0 {
-            buf.push(b',');
+    if let Some(v) = d.dest_folder(interner) {
+        key(buf, b"dest_folder");
+        json_str(buf, v);
+    }
+    if let Some(v) = d.sender(interner) {
+        key(buf, b"sender");
+        json_str(buf, v);
+    }
+    if !d.recipients.is_empty() {
+        key(buf, b"recipients");
+        buf.push(b'[');
+        for (i, r) in d.recipients.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            json_str(buf, interner.resolve(*r));
         }
-        json_str(buf, interner.resolve(*r));
+        buf.push(b']');
     }
-    buf.extend_from_slice(b"]}");
+    buf.push(b'}');
     true
+}
+
+/// Appends `props` as `{"Bag":{"Name":value,…},…}`, bags in the order they first appear, for
+/// the props `value` picks (their value, or their old value). A name repeated within a bag
+/// gets `#2`, `#3`… so no key is written twice and nothing is lost.
+fn props_json(
+    buf: &mut Vec<u8>,
+    props: &[crate::event::Prop],
+    interner: &Interner,
+    value: impl Fn(&crate::event::Prop) -> Option<Sym>,
+) {
+    buf.push(b'{');
+    let mut bags_written = 0;
+    for (i, p) in props.iter().enumerate() {
+        let bag = p.bag;
+        if props[..i].iter().any(|q| q.bag == bag) {
+            continue; // written with the first prop of its bag
+        }
+        let mut written = 0;
+        for (j, q) in props.iter().enumerate().skip(i) {
+            let Some(v) = (q.bag == bag).then(|| value(q)).flatten() else {
+                continue;
+            };
+            if written == 0 {
+                if bags_written > 0 {
+                    buf.push(b',');
+                }
+                bags_written += 1;
+                buf.push(b'"');
+                buf.extend_from_slice(bag.as_str().as_bytes());
+                buf.extend_from_slice(b"\":{");
+            } else {
+                buf.push(b',');
+            }
+            written += 1;
+            let name = interner.resolve(q.name);
+            let repeats = props[i..j]
+                .iter()
+                .filter(|r| r.bag == bag && r.name == q.name && value(r).is_some())
+                .count();
+            if repeats == 0 {
+                json_str(buf, name);
+            } else {
+                json_str(buf, &format!("{name}#{}", repeats + 1));
+            }
+            buf.push(b':');
+            json_str(buf, interner.resolve(v));
+        }
+        if written > 0 {
+            buf.push(b'}');
+        }
+    }
+    buf.push(b'}');
 }
 
 /// Appends `v` as a JSON string (escaped by serde_json; writing to a Vec cannot fail).
 fn json_str(buf: &mut Vec<u8>, v: &str) {
-    // Most values need no escaping: copy those whole (serde_json escapes byte by byte).
-    if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    // Most values need no escaping: copy those whole (serde_json escapes byte by byte). A
+    // fold without early exit, so the check is vectorised.
+    let escape = v.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !escape {
         buf.push(b'"');
         buf.extend_from_slice(v.as_bytes());
         buf.push(b'"');
     } else {
         let _ = serde_json::to_writer(&mut *buf, v);
-    }
-}
-
-/// Appends `v` as a JSON string, or `null`.
-fn json_opt(buf: &mut Vec<u8>, v: Option<&str>) {
-    match v {
-        Some(v) => json_str(buf, v),
-        None => buf.extend_from_slice(b"null"),
     }
 }
 
@@ -559,7 +641,7 @@ mod tests {
         let mut e = Event::default();
         e.props.extend([crate::event::Prop {
             bag: crate::event::Bag::Parameters,
-            name: i.intern("Name"),
+            name: i.intern("Na\"me"),
             value: i.intern("\"<b>\\\n"),
             old: None,
         }]);
@@ -570,10 +652,52 @@ mod tests {
         let mut buf = Vec::new();
         assert!(details_json(&mut buf, &e, &i));
         let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid JSON");
-        assert_eq!(v["props"][0]["value"], "\"<b>\\\n");
+        assert_eq!(v["props"]["Parameters"]["Na\"me"], "\"<b>\\\n");
         assert_eq!(v["items"][0]["subject"], "=cmd|' /C calc'!A0\u{1b}[31m");
-        assert_eq!(v["items"][0]["folder"], serde_json::Value::Null);
+        // Absent parts are left out, not written as null.
+        assert!(v["items"][0].get("folder").is_none());
+        assert!(v.get("old").is_none() && v.get("sender").is_none());
         assert!(!details_json(&mut buf, &Event::default(), &i));
+    }
+
+    #[test]
+    fn details_json_groups_props_by_bag_and_keeps_repeats_and_old_values() {
+        use crate::event::{Bag, MailItem, Prop};
+        let i = Interner::new();
+        let prop = |bag, name: &str, value: &str, old: Option<&str>| Prop {
+            bag,
+            name: i.intern(name),
+            value: i.intern(value),
+            old: old.map(|o| i.intern(o)),
+        };
+        let mut e = Event::default();
+        e.props.extend([
+            prop(Bag::Field, "LogonType", "0", None),
+            prop(
+                Bag::ModifiedProperties,
+                "ForwardingSmtpAddress",
+                "x@evil.example",
+                Some(""),
+            ),
+            prop(Bag::Field, "ClientInfoString", "Client=OWA", None),
+            prop(Bag::Field, "LogonType", "1", None),
+        ]);
+        e.details_mut().items = Box::new([MailItem {
+            folder: i.intern("\\Inbox"),
+            size: Some(12),
+            ..Default::default()
+        }]);
+        e.details_mut().recipients = Box::new([i.intern("a@b.example")]);
+        let mut buf = Vec::new();
+        assert!(details_json(&mut buf, &e, &i));
+        let text = std::str::from_utf8(&buf).expect("UTF-8");
+        // Bags in first-seen order, each written once; a repeated name gets `#2`.
+        assert_eq!(
+            text,
+            r#"{"props":{"Field":{"LogonType":"0","ClientInfoString":"Client=OWA","LogonType#2":"1"},"ModifiedProperties":{"ForwardingSmtpAddress":"x@evil.example"}},"old":{"ModifiedProperties":{"ForwardingSmtpAddress":""}},"items":[{"folder":"\\Inbox","size":12}],"recipients":["a@b.example"]}"#
+        );
+        let v: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
+        assert_eq!(v["props"]["Field"]["LogonType#2"], "1");
     }
 
     #[test]
