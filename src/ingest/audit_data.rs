@@ -1739,7 +1739,10 @@ fn mail_item(it: &Interner, item: &Item<'_>, fallback_folder: Option<&str>) -> M
         internet_message_id: it.intern(nb(&item.internet_message_id).unwrap_or("")),
         // Subjects are attacker text: kept exactly as recorded.
         subject: it.intern(raw_nb(&item.subject).unwrap_or("")),
-        size: item.size_in_bytes.and_then(|c| c.0),
+        size: item
+            .size_in_bytes
+            .and_then(|c| c.0)
+            .map(crate::event::MailItem::size_from),
     }
 }
 

@@ -297,7 +297,7 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
     let trace_id = f.s(F::TraceId);
     let network_id = f.s(F::NetworkMessageId);
     let status = f.s(F::Status);
-    let size = f.get(F::Size).uint();
+    let size = f.get(F::Size).uint().map(MailItem::size_from);
 
     let from_ip = f.s(F::FromIp);
     let orig_ip = f.s(F::OriginalClientIp);
