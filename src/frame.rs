@@ -111,7 +111,7 @@ pub fn aggregate(
     for e in events.iter().filter(|e| is_cred_failure(e)) {
         user.push(e.account().index());
         ip.push(e.ip.index());
-        err.push(e.error_code.unwrap_or(0));
+        err.push(e.error_code.get().unwrap_or(0));
         bucket.push(e.time.0.div_euclid(FAIL_BUCKET_SECS * 1_000_000));
     }
     if !user.is_empty() {
@@ -541,7 +541,7 @@ fn events_frame(
             "error_code".into(),
             events
                 .iter()
-                .map(|e| e.error_code)
+                .map(|e| e.error_code.get())
                 .collect::<Vec<Option<u32>>>(),
         ),
         str_col("error_text", s(&|e| e.error_text)),
@@ -555,7 +555,10 @@ fn events_frame(
         ),
         Column::new(
             "line".into(),
-            events.iter().map(|e| e.line).collect::<Vec<u64>>(),
+            events
+                .iter()
+                .map(|e| u64::from(e.line))
+                .collect::<Vec<u64>>(),
         ),
         Column::new(
             "time_from_wrapper".into(),
@@ -707,7 +710,7 @@ mod tests {
             mailbox: i.intern(user),
             ip: i.intern(ip),
             time: Timestamp(secs * 1_000_000),
-            error_code: Some(code),
+            error_code: code.into(),
             session_id: i.intern(if secs < 100 { "s1" } else { "s2" }),
             ..Default::default()
         };
@@ -829,7 +832,7 @@ mod tests {
                 time: Timestamp(1_773_046_961_000_000 + n),
                 operation: i.intern("New-InboxRule"),
                 ip: i.intern("89.160.20.115"),
-                line: n as u64 + 2,
+                line: n as u32 + 2,
                 ..Default::default()
             })
             .collect();

@@ -83,7 +83,7 @@ fn public_times_and_ips_are_normalised() {
         .unwrap();
     assert_eq!(diag.time.to_rfc3339(), "2019-10-18T09:45:48.072989Z");
     assert_eq!(s(diag.ip), "81.2.69.144");
-    assert_eq!(diag.error_code, Some(50140));
+    assert_eq!(diag.error_code.get(), Some(50140));
     // No IP keeps a port or brackets.
     for e in &ing.events {
         let ip = s(e.ip);

@@ -976,7 +976,7 @@ fn consent_failed(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let signins = ctx.ops(&["UserLoggedIn", "UserLoginFailed", SIGNIN_OPERATION]);
     for i in signins {
         let e = ctx.ev(i);
-        if !ctx.is_signin(e) || e.error_code != Some(CONSENT_DECLINED) {
+        if !ctx.is_signin(e) || e.error_code.get() != Some(CONSENT_DECLINED) {
             continue;
         }
         let account = ctx.account(e);

@@ -163,7 +163,7 @@ impl<'a> Ctx<'a> {
                 .get(e.file as usize)
                 .map(|f| f.path.clone())
                 .unwrap_or_default(),
-            line: e.line,
+            line: u64::from(e.line),
             record_id: e.record_id.text(self.interner).into_owned(),
             time: e.time,
             operation: self.s(e.operation_raw).to_string(),
@@ -195,7 +195,7 @@ pub fn is_signin(e: &Event, interner: &Interner) -> bool {
 pub fn is_credential_failure(e: &Event, interner: &Interner) -> bool {
     is_signin(e, interner)
         && e.outcome == crate::event::Outcome::Failure
-        && match e.error_code {
+        && match e.error_code.get() {
             Some(code) => CREDENTIAL_FAILURE_CODES.contains(&code),
             None => matches!(
                 interner.resolve(e.error_text),

@@ -381,7 +381,7 @@ fn dedupe(ctx: &Ctx<'_>, idx: impl IntoIterator<Item = u32>) -> Vec<u32> {
                 o.source != e.source
                     && o.account() == e.account()
                     && o.ip == e.ip
-                    && o.error_code.unwrap_or(0) == e.error_code.unwrap_or(0)
+                    && o.error_code.get().unwrap_or(0) == e.error_code.get().unwrap_or(0)
                     && o.outcome == e.outcome
             });
         if !dup {
@@ -397,6 +397,7 @@ fn password_accepted(e: &Event) -> bool {
     e.outcome == Outcome::Success
         || (e.outcome == Outcome::Failure
             && e.error_code
+                .get()
                 .is_some_and(|c| PASSWORD_ACCEPTED_CODES.contains(&c)))
 }
 
@@ -1574,8 +1575,9 @@ fn runs(buckets: &[i64]) -> Vec<Vec<i64>> {
 
 fn is_lockout(ctx: &Ctx<'_>, e: &Event) -> bool {
     e.outcome == Outcome::Failure
-        && (e.error_code == Some(LOCKOUT_CODE)
-            || (e.error_code.is_none() && ctx.s(e.error_text).eq_ignore_ascii_case("IdsLocked")))
+        && (e.error_code.get() == Some(LOCKOUT_CODE)
+            || (e.error_code.get().is_none()
+                && ctx.s(e.error_text).eq_ignore_ascii_case("IdsLocked")))
 }
 
 /// What a brute-force run led to, for the finding's severity.
@@ -1712,7 +1714,7 @@ fn code_counts(ctx: &Ctx<'_>, evs: &[u32]) -> Value {
     let mut m: BTreeMap<String, usize> = BTreeMap::new();
     for &i in evs {
         let e = ctx.ev(i);
-        let k = match e.error_code {
+        let k = match e.error_code.get() {
             Some(c) => c.to_string(),
             None => ctx.s(e.error_text).to_string(),
         };
@@ -1778,7 +1780,7 @@ fn password_spray_bruteforce(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding>
         let users: HashSet<Sym> = evs.iter().map(|&i| ctx.ev(i).account()).collect();
         let bad_pw: HashSet<Sym> = evs
             .iter()
-            .filter(|&&i| ctx.ev(i).error_code == Some(50126))
+            .filter(|&&i| ctx.ev(i).error_code.get() == Some(50126))
             .map(|&i| ctx.ev(i).account())
             .collect();
         let spray = users.len() >= 15 || bad_pw.len() > 10;
@@ -2189,7 +2191,8 @@ fn mfa_denied(ctx: &Ctx<'_>, e: &Event) -> bool {
 }
 
 fn mfa_failure(ctx: &Ctx<'_>, e: &Event) -> bool {
-    e.outcome == Outcome::Failure && (e.error_code == Some(MFA_FAILED_CODE) || mfa_denied(ctx, e))
+    e.outcome == Outcome::Failure
+        && (e.error_code.get() == Some(MFA_FAILED_CODE) || mfa_denied(ctx, e))
 }
 
 /// G11: push bombing. Per account, bursts of failed MFA (500121 or "MFA denied") split at ten
@@ -2316,7 +2319,7 @@ fn sso_error_anomaly(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         let mut later: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for &i in &evs {
             let e = ctx.ev(i);
-            let Some(code) = e.error_code.filter(|c| SSO_ERRORS.contains(c)) else {
+            let Some(code) = e.error_code.get().filter(|c| SSO_ERRORS.contains(c)) else {
                 continue;
             };
             if e.time < end {

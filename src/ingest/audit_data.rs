@@ -2027,7 +2027,7 @@ pub fn to_event(
         flags: time_flags,
         outcome,
         record_type: rt,
-        error_code,
+        error_code: error_code.into(),
         error_text: it.intern(nb(&ad.logon_error).unwrap_or("")),
         workload: it.intern(nb(&ad.workload).or(nb(&ad.service)).unwrap_or("")),
         operation_raw: it.intern(op),
@@ -2043,7 +2043,7 @@ pub fn to_event(
         object: it.intern(object_of(ad, op_trim).unwrap_or("")),
         record_id: crate::event::RecordId::new(it, id.unwrap_or("")),
         file: ctx.file,
-        line,
+        line: Event::line_from(line),
         props,
         details: (!details.is_empty()).then(|| Box::new(details)),
     })
@@ -3082,7 +3082,7 @@ mod tests {
         for (json, want, code) in cases {
             let (i, e) = ev(&json);
             assert_eq!(e.outcome, want, "{json}");
-            assert_eq!(e.error_code, code, "{json}");
+            assert_eq!(e.error_code.get(), code, "{json}");
             assert_eq!(s(&i, e.mailbox), "u@x.com");
         }
         let (i, e) = ev(&base(

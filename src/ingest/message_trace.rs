@@ -26,8 +26,8 @@ use super::signin::ci::{self, Ci, CiFields, Val};
 use crate::event::ip::normalize_ip;
 use crate::event::time::{parse_iso, parse_ms_date, parse_wrapper};
 use crate::event::{
-    flags, normalize_operation, Bag, Details, Event, Interner, MailItem, Outcome, Prop, SourceKind,
-    Timestamp,
+    flags, normalize_operation, Bag, Details, ErrorCode, Event, Interner, MailItem, Outcome, Prop,
+    SourceKind, Timestamp,
 };
 use serde::de::MapAccess;
 use std::borrow::Cow;
@@ -350,7 +350,7 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
         flags: tflags,
         outcome: Outcome::Unknown,
         record_type: None,
-        error_code: None,
+        error_code: ErrorCode::NONE,
         error_text: Default::default(),
         workload,
         operation_raw: op_raw,
@@ -366,7 +366,7 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
         object: i.intern(&subject),
         record_id: Default::default(),
         file: ctx.file,
-        line,
+        line: Event::line_from(line),
         props: Default::default(),
         details: None,
     };

@@ -549,7 +549,7 @@ impl Draft<'_> {
             flags: self.flags,
             outcome: self.outcome(),
             record_type: None,
-            error_code: self.error_code,
+            error_code: self.error_code.into(),
             error_text: i.intern(self.error_text.trim()),
             workload: i.intern(SIGNIN_WORKLOAD),
             operation_raw: op,
@@ -565,7 +565,7 @@ impl Draft<'_> {
             object: i.intern(self.object.trim()),
             record_id: crate::event::RecordId::new(i, self.record_id.trim()),
             file: ctx.file,
-            line,
+            line: Event::line_from(line),
             props: i.share_props(&props),
             details: None,
         }
@@ -1414,7 +1414,7 @@ mod tests {
             assert_eq!(i.resolve(ev.operation), "Sign-in activity");
             assert_eq!(i.resolve(ev.operation_raw), "Sign-in activity");
             assert_eq!(i.resolve(ev.ip), "81.2.69.144");
-            assert_eq!(ev.error_code, Some(50140));
+            assert_eq!(ev.error_code.get(), Some(50140));
             assert_eq!(ev.outcome, Outcome::Failure);
             assert!(i
                 .resolve(ev.error_text)
@@ -1472,7 +1472,7 @@ mod tests {
         let ev = &evs[0];
         assert_eq!(ev.time.to_rfc3339(), "2020-03-13T19:15:41.619583Z");
         assert_eq!(i.resolve(ev.ip), "131.107.159.37");
-        assert_eq!(ev.error_code, Some(0));
+        assert_eq!(ev.error_code.get(), Some(0));
         assert_eq!(ev.outcome, Outcome::Success);
         assert_eq!(ev.error_text, Sym::EMPTY);
         assert_eq!(ev.flags, flags::INTERACTIVE);
@@ -1523,7 +1523,7 @@ mod tests {
         assert_eq!(i.resolve(ev.user_agent), "axios/1.6.0");
         assert_eq!(i.resolve(ev.session_id), "5b0c2a71");
         assert_eq!(i.resolve(ev.token_id), "3kVZRE8tFkinHtPA7_EFAA");
-        assert_eq!(ev.error_code, Some(50126));
+        assert_eq!(ev.error_code.get(), Some(50126));
         assert_eq!(ev.outcome, Outcome::Failure);
         assert_eq!(i.resolve(ev.error_text), "Invalid username or password.");
         assert_eq!(ev.flags, flags::NON_INTERACTIVE, "from signInEventTypes");
@@ -1546,7 +1546,7 @@ mod tests {
         assert_eq!(ev.time.to_rfc3339(), "2023-09-26T01:51:13Z");
         assert_eq!(ev.flags, flags::INTERACTIVE);
         assert_eq!(ev.outcome, Outcome::Success);
-        assert_eq!(ev.error_code, Some(0));
+        assert_eq!(ev.error_code.get(), Some(0));
         assert_eq!(ev.record_id.text(&i), "b2");
         assert_eq!(prop(&i, ev, "city"), Some("Lagos"));
         assert_eq!(prop(&i, ev, "latitude"), Some("6.45"));
@@ -1603,7 +1603,7 @@ mod tests {
         let odd = r#"{"createdDateTime":"2024-01-01T00:00:00Z","userPrincipalName":"a@b.c",
             "status":"Failure","deviceDetail":[],"location":null,"isInteractive":"maybe","riskEventTypes":"none"}"#;
         let ev = &json(&i, odd).unwrap()[0];
-        assert_eq!(ev.error_code, None);
+        assert_eq!(ev.error_code.get(), None);
         assert_eq!(ev.outcome, Outcome::Failure);
         assert_eq!(prop(&i, ev, "status"), Some("Failure"));
         assert_eq!(prop(&i, ev, "riskEventTypes"), Some("none"));
@@ -1649,7 +1649,7 @@ mod tests {
             "5b0c2a71-0d7e-4c2f-9a55-3f1e8b7c6d20"
         );
         assert_eq!(i.resolve(ev.token_id), "3kVZRE8tFkinHtPA7_EFAA");
-        assert_eq!(ev.error_code, Some(50074));
+        assert_eq!(ev.error_code.get(), Some(50074));
         assert_eq!(ev.outcome, Outcome::Failure);
         assert_eq!(
             i.resolve(ev.error_text),
@@ -1681,7 +1681,7 @@ mod tests {
 
         let ev = &rows[1].as_ref().expect("row 2")[0];
         assert_eq!(ev.outcome, Outcome::Success);
-        assert_eq!(ev.error_code, Some(0));
+        assert_eq!(ev.error_code.get(), Some(0));
         assert_eq!(i.resolve(ev.ip), "203.0.113.45");
         assert_eq!(prop(&i, ev, "city"), Some("Redmond"));
         assert_eq!(prop(&i, ev, "state"), None);
@@ -1739,7 +1739,7 @@ not a date,adelev@contoso.com,Adele Vance,OfficeHome,10.0.0.1,Sydney,AU,,,,Succe
             "read month-first"
         );
         assert_eq!(ev.flags, flags::TIME_FROM_WRAPPER | flags::TIME_AMBIGUOUS);
-        assert_eq!(ev.error_code, None);
+        assert_eq!(ev.error_code.get(), None);
         assert_eq!(ev.outcome, Outcome::Success, "from the Status word");
         assert_eq!(i.resolve(ev.ip), "10.11.12.13");
         assert_eq!(i.resolve(ev.object), "Office 365 Exchange Online");

@@ -168,7 +168,7 @@ mod tests {
             Outcome::Failure,
             "ResultStatus Success on a failed logon"
         );
-        assert_eq!(f.error_code, Some(50126));
+        assert_eq!(f.error_code.get(), Some(50126));
         assert_eq!(i.resolve(f.error_text), "InvalidUserNameOrPassword");
         assert_eq!(i.resolve(f.ip), "203.0.113.45");
         assert_eq!(i.resolve(f.actor), "AdeleV@M365x214355.OnMicrosoft.com");
@@ -217,7 +217,7 @@ mod tests {
         assert_eq!(i.resolve(r.token_id), "3kVZRE8tFkinHtPA7_EFAA");
         assert_eq!(i.resolve(r.app_id), "00000002-0000-0ff1-ce00-000000000000");
         assert_eq!(i.resolve(r.mailbox), "adelev@m365x214355.onmicrosoft.com");
-        assert_eq!(r.error_code, None);
+        assert_eq!(r.error_code.get(), None);
         let params: Vec<(&str, &str)> = r
             .props()
             .iter()
@@ -247,7 +247,7 @@ mod tests {
         // Sign-in session ↔ mailbox action: the same interned session id.
         let s = one(&rows[2]);
         assert_eq!(s.outcome, Outcome::Success);
-        assert_eq!(s.error_code, Some(0));
+        assert_eq!(s.error_code.get(), Some(0));
         assert_eq!(s.session_id, r.session_id);
         assert_eq!(s.actor_key, f.actor_key);
     }

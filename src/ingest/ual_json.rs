@@ -183,7 +183,7 @@ mod tests {
             e.prop(&i, Bag::ExtendedProperties, "ContentMatchQuery"),
             Some("(c:c)(senderauthor=abc@foo.com)")
         );
-        assert_eq!(e.error_code, Some(0));
+        assert_eq!(e.error_code.get(), Some(0));
         assert_eq!(e.outcome, Outcome::Success);
     }
 

@@ -90,7 +90,7 @@ pub fn describe(ctx: &Ctx<'_>, e: &Event) -> String {
         let app = ctx
             .prop(e, Bag::Field, "appDisplayName")
             .unwrap_or_else(|| ctx.s(e.object));
-        let result = match (e.outcome, e.error_code) {
+        let result = match (e.outcome, e.error_code.get()) {
             (Outcome::Failure, Some(code)) => format!("failed ({code} {})", ctx.s(e.error_text)),
             (Outcome::Failure, None) => "failed".to_string(),
             _ => "succeeded".to_string(),

@@ -165,7 +165,7 @@ pub fn for_each_row<'a, E>(
             severity,
             attacker: attacker.contains(&i),
             file: files.get(e.file as usize).copied().unwrap_or(""),
-            line: e.line,
+            line: u64::from(e.line),
         })?;
     }
     Ok(())
