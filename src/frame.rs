@@ -856,6 +856,15 @@ mod tests {
         );
     }
 
+    /// `events` written to Parquet and read back.
+    fn round_trip(events: &[Event], interner: &Interner) -> DataFrame {
+        let mut buf = Vec::new();
+        write_events_parquet(&mut buf, events, interner, &["a.csv".to_string()]).unwrap();
+        ParquetReader::new(std::io::Cursor::new(buf))
+            .finish()
+            .unwrap()
+    }
+
     #[test]
     fn events_round_trip_through_parquet() {
         let i = Interner::new();
@@ -868,11 +877,7 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        let mut buf = Vec::new();
-        write_events_parquet(&mut buf, &events, &i, &["a.csv".to_string()]).unwrap();
-        let df = ParquetReader::new(std::io::Cursor::new(buf))
-            .finish()
-            .unwrap();
+        let df = round_trip(&events, &i);
         assert_eq!(df.height(), 3);
         let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
         assert_eq!(names, PARQUET_COLUMNS);
@@ -891,11 +896,7 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        let mut buf = Vec::new();
-        write_events_parquet(&mut buf, &events, &i, &["a.csv".to_string()]).unwrap();
-        let df = ParquetReader::new(std::io::Cursor::new(buf))
-            .finish()
-            .unwrap();
+        let df = round_trip(&events, &i);
         assert_eq!(df.height(), n);
         let lines = get_u32(&df, "line").unwrap();
         assert!(lines.iter().copied().eq(1..=n as u32));
