@@ -378,25 +378,38 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
 /// Appends `props` as `{"Bag":{"Name":value,…},…}`, bags in the order they first appear, for
 /// the props `value` picks (their value, or their old value). A name repeated within a bag
 /// gets `#2`, `#3`… so no key is written twice and nothing is lost.
+///
+/// Linear in the props: one pass per bag (there are six), and names counted in a map once a
+/// list is long — a record may carry thousands of props, and quadratic work per record would
+/// let one crafted export stall the whole export.
 fn props_json(
     buf: &mut Vec<u8>,
     props: &[crate::event::Prop],
     interner: &Interner,
     value: impl Fn(&crate::event::Prop) -> Option<Sym>,
 ) {
+    /// Up to this many props, repeats are found by scanning the names before.
+    const SCAN: usize = 32;
     buf.push(b'{');
+    let mut bags_seen = 0u64;
     let mut bags_written = 0;
     for (i, p) in props.iter().enumerate() {
         let bag = p.bag;
-        if props[..i].iter().any(|q| q.bag == bag) {
+        let bit = 1u64 << (bag as u64);
+        if bags_seen & bit != 0 {
             continue; // written with the first prop of its bag
         }
-        let mut written = 0;
-        for (j, q) in props.iter().enumerate().skip(i) {
-            let Some(v) = (q.bag == bag).then(|| value(q)).flatten() else {
-                continue;
-            };
-            if written == 0 {
+        bags_seen |= bit;
+        let in_bag = || {
+            props[i..]
+                .iter()
+                .filter(move |q| q.bag == bag)
+                .filter_map(|q| value(q).map(|v| (q.name, v)))
+        };
+        let mut counts: std::collections::HashMap<Sym, usize> = Default::default();
+        let mut written = false;
+        for (k, (name, v)) in in_bag().enumerate() {
+            if k == 0 {
                 if bags_written > 0 {
                     buf.push(b',');
                 }
@@ -407,21 +420,24 @@ fn props_json(
             } else {
                 buf.push(b',');
             }
-            written += 1;
-            let name = interner.resolve(q.name);
-            let repeats = props[i..j]
-                .iter()
-                .filter(|r| r.bag == bag && r.name == q.name && value(r).is_some())
-                .count();
-            if repeats == 0 {
-                json_str(buf, name);
+            let repeats = if props.len() <= SCAN {
+                in_bag().take(k).filter(|&(n, _)| n == name).count()
             } else {
-                json_str(buf, &format!("{name}#{}", repeats + 1));
+                let seen = counts.entry(name).or_insert(0);
+                *seen += 1;
+                *seen - 1
+            };
+            let text = interner.resolve(name);
+            if repeats == 0 {
+                json_str(buf, text);
+            } else {
+                json_str(buf, &format!("{text}#{}", repeats + 1));
             }
             buf.push(b':');
             json_str(buf, interner.resolve(v));
+            written = true;
         }
-        if written > 0 {
+        if written {
             buf.push(b'}');
         }
     }
@@ -733,6 +749,34 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
         assert_eq!(v["props"]["Field"]["LogonType#2"], "1");
+    }
+
+    #[test]
+    fn long_prop_lists_keep_every_repeat() {
+        use crate::event::{Bag, Prop};
+        let i = Interner::new();
+        let mut e = Event::default();
+        // Past the scan limit, repeats are counted in a map: same keys as the scan gives.
+        e.props.extend((0..1000).map(|k| Prop {
+            bag: if k % 2 == 0 {
+                Bag::Parameters
+            } else {
+                Bag::Field
+            },
+            name: i.intern(if k % 4 < 2 { "A" } else { "B" }),
+            value: i.intern(&k.to_string()),
+            old: None,
+        }));
+        let mut buf = Vec::new();
+        assert!(details_json(&mut buf, &e, &i));
+        let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid JSON");
+        let params = v["props"]["Parameters"].as_object().expect("an object");
+        assert_eq!(params.len(), 500);
+        assert_eq!(params["A"], "0");
+        assert_eq!(params["B"], "2");
+        assert_eq!(params["A#2"], "4");
+        assert_eq!(params["B#250"], "998");
+        assert_eq!(v["props"]["Field"]["A#250"], "997");
     }
 
     #[test]
