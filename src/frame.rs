@@ -298,81 +298,90 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
     if e.props.is_empty() && d.is_none() {
         return false;
     }
-    buf.push(b'{');
-    let mut first_key = true;
-    let mut key = |buf: &mut Vec<u8>, name: &[u8]| {
-        if !std::mem::take(&mut first_key) {
-            buf.push(b',');
-        }
-        buf.push(b'"');
-        buf.extend_from_slice(name);
-        buf.extend_from_slice(b"\":");
-    };
+    let mut top = JsonObject::open(buf);
     if !e.props.is_empty() {
-        key(buf, b"props");
+        top.key(buf, "props");
         props_json(buf, &e.props, interner, |p| Some(p.value));
     }
     if e.props.iter().any(|p| p.old.is_some()) {
-        key(buf, b"old");
+        top.key(buf, "old");
         props_json(buf, &e.props, interner, |p| p.old);
     }
-    let Some(d) = d else {
-        buf.push(b'}');
-        return true;
-    };
-    if !d.items.is_empty() {
-        key(buf, b"items");
-        buf.push(b'[');
-        for (i, m) in d.items.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            let mut sep = b'{';
-            for (name, v) in [
-                (&b"folder"[..], m.folder(interner)),
-                (b"internet_message_id", m.internet_message_id(interner)),
-                (b"subject", m.subject(interner)),
-            ] {
-                if let Some(v) = v {
-                    buf.push(std::mem::replace(&mut sep, b','));
-                    buf.push(b'"');
-                    buf.extend_from_slice(name);
-                    buf.extend_from_slice(b"\":");
-                    json_str(buf, v);
+    if let Some(d) = d {
+        if !d.items.is_empty() {
+            top.key(buf, "items");
+            buf.push(b'[');
+            for (i, m) in d.items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
                 }
+                let mut item = JsonObject::open(buf);
+                for (name, v) in [
+                    ("folder", m.folder(interner)),
+                    ("internet_message_id", m.internet_message_id(interner)),
+                    ("subject", m.subject(interner)),
+                ] {
+                    if let Some(v) = v {
+                        item.key(buf, name);
+                        json_str(buf, v);
+                    }
+                }
+                if let Some(n) = m.size {
+                    item.key(buf, "size");
+                    let _ = write!(buf, "{n}");
+                }
+                item.close(buf);
             }
-            if let Some(n) = m.size {
-                buf.push(std::mem::replace(&mut sep, b','));
-                let _ = write!(buf, "\"size\":{n}");
-            }
-            if sep == b'{' {
-                buf.push(b'{');
-            }
-            buf.push(b'}');
+            buf.push(b']');
         }
-        buf.push(b']');
-    }
-    if let Some(v) = d.dest_folder(interner) {
-        key(buf, b"dest_folder");
-        json_str(buf, v);
-    }
-    if let Some(v) = d.sender(interner) {
-        key(buf, b"sender");
-        json_str(buf, v);
-    }
-    if !d.recipients.is_empty() {
-        key(buf, b"recipients");
-        buf.push(b'[');
-        for (i, r) in d.recipients.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
+        for (name, v) in [
+            ("dest_folder", d.dest_folder(interner)),
+            ("sender", d.sender(interner)),
+        ] {
+            if let Some(v) = v {
+                top.key(buf, name);
+                json_str(buf, v);
             }
-            json_str(buf, interner.resolve(*r));
         }
-        buf.push(b']');
+        if !d.recipients.is_empty() {
+            top.key(buf, "recipients");
+            buf.push(b'[');
+            for (i, r) in d.recipients.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                json_str(buf, interner.resolve(*r));
+            }
+            buf.push(b']');
+        }
     }
-    buf.push(b'}');
+    top.close(buf);
     true
+}
+
+/// Writes one JSON object's braces, and the commas between its keys.
+struct JsonObject {
+    empty: bool,
+}
+
+impl JsonObject {
+    fn open(buf: &mut Vec<u8>) -> JsonObject {
+        buf.push(b'{');
+        JsonObject { empty: true }
+    }
+
+    /// Starts the entry `name` (escaped); its value comes next.
+    fn key(&mut self, buf: &mut Vec<u8>, name: &str) {
+        if !std::mem::replace(&mut self.empty, false) {
+            buf.push(b',');
+        }
+        json_str(buf, name);
+        buf.push(b':');
+    }
+
+    fn close(self, buf: &mut Vec<u8>) {
+        buf.push(b'}');
+    }
 }
 
 /// Appends `props` as `{"Bag":{"Name":value,…},…}`, bags in the order they first appear, for
@@ -390,9 +399,8 @@ fn props_json(
 ) {
     /// Up to this many props, repeats are found by scanning the names before.
     const SCAN: usize = 32;
-    buf.push(b'{');
+    let mut bags = JsonObject::open(buf);
     let mut bags_seen = 0u64;
-    let mut bags_written = 0;
     for (i, p) in props.iter().enumerate() {
         let bag = p.bag;
         let bit = 1u64 << (bag as u64);
@@ -407,19 +415,13 @@ fn props_json(
                 .filter_map(|q| value(q).map(|v| (q.name, v)))
         };
         let mut counts: std::collections::HashMap<Sym, usize> = Default::default();
-        let mut written = false;
+        // Opened at the bag's first entry: a bag may have none (no old values).
+        let mut entries: Option<JsonObject> = None;
         for (k, (name, v)) in in_bag().enumerate() {
-            if k == 0 {
-                if bags_written > 0 {
-                    buf.push(b',');
-                }
-                bags_written += 1;
-                buf.push(b'"');
-                buf.extend_from_slice(bag.as_str().as_bytes());
-                buf.extend_from_slice(b"\":{");
-            } else {
-                buf.push(b',');
-            }
+            let obj = entries.get_or_insert_with(|| {
+                bags.key(buf, bag.as_str());
+                JsonObject::open(buf)
+            });
             let repeats = if props.len() <= SCAN {
                 in_bag().take(k).filter(|&(n, _)| n == name).count()
             } else {
@@ -429,19 +431,17 @@ fn props_json(
             };
             let text = interner.resolve(name);
             if repeats == 0 {
-                json_str(buf, text);
+                obj.key(buf, text);
             } else {
-                json_str(buf, &format!("{text}#{}", repeats + 1));
+                obj.key(buf, &format!("{text}#{}", repeats + 1));
             }
-            buf.push(b':');
             json_str(buf, interner.resolve(v));
-            written = true;
         }
-        if written {
-            buf.push(b'}');
+        if let Some(obj) = entries {
+            obj.close(buf);
         }
     }
-    buf.push(b'}');
+    bags.close(buf);
 }
 
 /// Appends `v` as a JSON string (escaped by serde_json; writing to a Vec cannot fail).
