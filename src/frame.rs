@@ -316,16 +316,14 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
                     buf.push(b',');
                 }
                 let mut item = JsonObject::open(buf);
-                for (name, v) in [
-                    ("folder", m.folder(interner)),
-                    ("internet_message_id", m.internet_message_id(interner)),
-                    ("subject", m.subject(interner)),
-                ] {
-                    if let Some(v) = v {
-                        item.key(buf, name);
-                        json_str(buf, v);
-                    }
-                }
+                item.strings(
+                    buf,
+                    [
+                        ("folder", m.folder(interner)),
+                        ("internet_message_id", m.internet_message_id(interner)),
+                        ("subject", m.subject(interner)),
+                    ],
+                );
                 if let Some(n) = m.size {
                     item.key(buf, "size");
                     let _ = write!(buf, "{n}");
@@ -334,15 +332,13 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
             }
             buf.push(b']');
         }
-        for (name, v) in [
-            ("dest_folder", d.dest_folder(interner)),
-            ("sender", d.sender(interner)),
-        ] {
-            if let Some(v) = v {
-                top.key(buf, name);
-                json_str(buf, v);
-            }
-        }
+        top.strings(
+            buf,
+            [
+                ("dest_folder", d.dest_folder(interner)),
+                ("sender", d.sender(interner)),
+            ],
+        );
         if !d.recipients.is_empty() {
             top.key(buf, "recipients");
             buf.push(b'[');
@@ -377,6 +373,20 @@ impl JsonObject {
         }
         json_str(buf, name);
         buf.push(b':');
+    }
+
+    /// Writes each `(name, text)` whose text is known; leaves the others out.
+    fn strings<'a>(
+        &mut self,
+        buf: &mut Vec<u8>,
+        entries: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) {
+        for (name, text) in entries {
+            if let Some(text) = text {
+                self.key(buf, name);
+                json_str(buf, text);
+            }
+        }
     }
 
     fn close(self, buf: &mut Vec<u8>) {
