@@ -138,7 +138,7 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     bar.finish();
     let inspect = InspectReport::from_ingest(&analysis.ingest);
     let mut timings = analysis.timings.clone();
-    timings.concurrent("write:parquet", parquet.1);
+    timings.concurrent("write:parquet", parquet.1, "detect/correlate");
     parquet.0?;
     let outputs = write::write_all(&analysis, &out, &config.report, &mut timings)?;
     let t = std::time::Instant::now();

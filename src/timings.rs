@@ -14,8 +14,9 @@ pub struct Phase {
     pub elapsed: Duration,
     /// Resident memory when the phase ended, in bytes (Linux only).
     pub rss_after: Option<u64>,
-    /// Ran on another thread during other phases: not part of the wall-time total.
-    pub concurrent: bool,
+    /// Ran beside other work (shown after the time, e.g. "beside detect/correlate"): not
+    /// part of the wall-time total. `None` for a phase of its own.
+    pub concurrent: Option<&'static str>,
 }
 
 /// The phases of one run, in the order they ran.
@@ -36,18 +37,18 @@ impl Timings {
             name,
             elapsed: start.elapsed(),
             rss_after: resident_bytes(),
-            concurrent: false,
+            concurrent: None,
         });
     }
 
-    /// Records work that ran on another thread while other phases ran (its time is shown
-    /// but not added to the total); its memory is read now.
-    pub fn concurrent(&mut self, name: &'static str, elapsed: Duration) {
+    /// Records work that ran on another thread while other work ran (its time is shown, with
+    /// `beside` saying what it overlapped, but not added to the total); its memory is read now.
+    pub fn concurrent(&mut self, name: &'static str, elapsed: Duration, beside: &'static str) {
         self.phases.push(Phase {
             name,
             elapsed,
             rss_after: resident_bytes(),
-            concurrent: true,
+            concurrent: Some(beside),
         });
     }
 
@@ -82,7 +83,7 @@ impl Timings {
     pub fn total(&self) -> Duration {
         self.phases
             .iter()
-            .filter(|p| !p.concurrent)
+            .filter(|p| p.concurrent.is_none())
             .map(|p| p.elapsed)
             .sum()
     }
@@ -103,11 +104,9 @@ impl Timings {
                 secs,
                 100.0 * secs / total,
                 p.rss_after.map_or_else(|| "?".into(), mb),
-                if p.concurrent {
-                    "   (on its own thread, during detect/correlate)"
-                } else {
-                    ""
-                }
+                p.concurrent
+                    .map(|beside| format!("   (beside {beside})"))
+                    .unwrap_or_default()
             );
         }
         let _ = writeln!(
@@ -165,13 +164,14 @@ mod tests {
         let start = Instant::now();
         t.record("a", start);
         t.record("b", start);
-        t.concurrent("c", Duration::from_secs(100));
+        t.concurrent("c", Duration::from_secs(100), "a and b");
         let names: Vec<_> = t.phases().iter().map(|p| p.name).collect();
         assert_eq!(names, ["a", "b", "c"]);
         assert_eq!(t.get("a") + t.get("b"), t.total());
         assert_eq!(t.get("missing"), Duration::ZERO);
         let text = t.render(2_000_000, 10);
         assert!(text.contains("  a ") && text.contains("total") && text.contains("2 MB"));
+        assert!(text.contains("(beside a and b)"), "{text}");
         assert!(!text.contains("slowest rules"));
         let rules: Vec<(&'static str, Duration)> = (0..7)
             .map(|n| {
