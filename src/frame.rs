@@ -310,11 +310,7 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
     if let Some(d) = d {
         if !d.items.is_empty() {
             top.key(buf, "items");
-            buf.push(b'[');
-            for (i, m) in d.items.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
+            json_array(buf, d.items.iter(), |buf, m| {
                 let mut item = JsonObject::open(buf);
                 item.strings(
                     buf,
@@ -329,8 +325,7 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
                     let _ = write!(buf, "{n}");
                 }
                 item.close(buf);
-            }
-            buf.push(b']');
+            });
         }
         top.strings(
             buf,
@@ -341,18 +336,29 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
         );
         if !d.recipients.is_empty() {
             top.key(buf, "recipients");
-            buf.push(b'[');
-            for (i, r) in d.recipients.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                json_str(buf, interner.resolve(*r));
-            }
-            buf.push(b']');
+            json_array(buf, d.recipients.iter(), |buf, &r| {
+                json_str(buf, interner.resolve(r))
+            });
         }
     }
     top.close(buf);
     true
+}
+
+/// Appends `[…]` with `write` called for each element, commas between them.
+fn json_array<T>(
+    buf: &mut Vec<u8>,
+    elements: impl Iterator<Item = T>,
+    write: impl Fn(&mut Vec<u8>, T),
+) {
+    buf.push(b'[');
+    for (i, x) in elements.enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        write(buf, x);
+    }
+    buf.push(b']');
 }
 
 /// Writes one JSON object's braces, and the commas between its keys.
