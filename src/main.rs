@@ -160,11 +160,21 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     )
     .context("writing to stdout")?;
     stdout.flush()?;
+    exit_without_freeing(analysis);
     Ok(match inspect.outcome() {
         Outcome::Complete => exit::OK,
         Outcome::Partial => exit::PARTIAL,
         Outcome::NothingReadable => exit::NOTHING_READABLE,
     })
+}
+
+/// Leaves `store` (the events, their strings and everything built on them) to the operating
+/// system, which takes a process's memory back at once when it exits: freeing millions of
+/// events, prop lists and strings one by one took 0.57 s of one core after the 4 GB Purview
+/// CSV's outputs were already written. Only for what holds memory alone: every output is
+/// written, flushed and committed before this is called.
+fn exit_without_freeing<T>(store: T) {
+    std::mem::forget(store);
 }
 
 fn inspect(config: InspectConfig) -> Result<u8> {
@@ -184,6 +194,7 @@ fn inspect(config: InspectConfig) -> Result<u8> {
         write!(stdout, "{}", terminal::inspect(&report, style)).context("writing to stdout")?;
     }
     stdout.flush()?;
+    exit_without_freeing(ingest);
     Ok(match report.outcome() {
         Outcome::Complete => exit::OK,
         Outcome::Partial => exit::PARTIAL,
