@@ -1,7 +1,7 @@
 //! `analyze` end to end: ingest → detections → correlation. Reports are written separately
 //! (see [`crate::report`]) from the [`Analysis`] this returns.
 
-use crate::analyze::{self, Ctx, Finding, Tenant};
+use crate::analyze::{self, Ctx, EventIndex, Finding, Tenant};
 use crate::correlate::{self, AccountVerdict};
 use crate::event::Event;
 use crate::frame::{self, Aggregates};
@@ -28,6 +28,8 @@ pub struct Analysis {
     pub tenant: Tenant,
     /// Precomputed aggregates.
     pub agg: Aggregates,
+    /// The events' indexes the rules read, kept for the reports.
+    pub index: EventIndex,
     /// All findings, stable order.
     pub findings: Vec<Finding>,
     /// One verdict per tenant account, compromised first.
@@ -39,14 +41,15 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// A rule context over this analysis (cheap: builds an operation index).
+    /// A rule context over this analysis (cheap: the index is the analysis's own).
     pub fn ctx(&self) -> Ctx<'_> {
-        Ctx::new(
+        Ctx::with_index(
             &self.ingest.interner,
             &self.ingest.events,
             &self.ingest.files,
             &self.tenant,
             &self.agg,
+            &self.index,
         )
     }
 }
@@ -95,7 +98,7 @@ pub fn run_with<R: Send>(
 
     let t = Instant::now();
     ingest.events.sort_unstable_by_key(Event::time_key);
-    let (correlation, beside_result, tenant, agg) = std::thread::scope(|scope| {
+    let (correlation, beside_result, tenant, agg, index) = std::thread::scope(|scope| {
         // Named, so profilers and `top -H` tell its time from the rules'. Started as soon as
         // the events are in order, so it overlaps the aggregates too.
         let handle = std::thread::Builder::new()
@@ -110,12 +113,14 @@ pub fn run_with<R: Send>(
         timings.record("prepare", t);
 
         let t = Instant::now();
-        let ctx = Ctx::new(
+        let index = EventIndex::new(&ingest.interner, &ingest.events);
+        let ctx = Ctx::with_index(
             &ingest.interner,
             &ingest.events,
             &ingest.files,
             &tenant,
             &agg,
+            &index,
         );
         let (findings, rule_times) = analyze::run_timed(&ctx, &analyze::registry());
         timings.record("detect", t);
@@ -130,7 +135,7 @@ pub fn run_with<R: Send>(
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         timings.record("wait:beside", t);
-        Ok::<_, AnalyzeError>((correlation, beside_result, tenant, agg))
+        Ok::<_, AnalyzeError>((correlation, beside_result, tenant, agg, index))
     })?;
 
     let mut notes = ingest.warnings.clone();
@@ -145,6 +150,7 @@ pub fn run_with<R: Send>(
         Analysis {
             ingest,
             tenant,
+            index,
             agg,
             findings: correlation.findings,
             accounts: correlation.accounts,

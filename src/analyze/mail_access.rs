@@ -27,7 +27,7 @@
 
 use super::sending::{norm_message_id, TraceIndex};
 use super::{Ctx, Finding, Rule, Severity, Tactic};
-use crate::event::{Bag, Event, Outcome, RecordId, SourceKind, Sym, Timestamp};
+use crate::event::{find_prop_sym, Bag, Event, Outcome, RecordId, SourceKind, Sym, Timestamp};
 use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -306,7 +306,7 @@ fn operation_count(ctx: &Ctx<'_>, e: &Event) -> Option<u64> {
 /// What the given events (MailItemsAccessed and the like; others are ignored) say was read.
 /// Subjects missing from the records are filled from the message trace.
 pub fn mail_read(ctx: &Ctx<'_>, event_indices: &[u32]) -> MailRead {
-    mail_read_with(ctx, event_indices, &TraceIndex::new(ctx))
+    mail_read_with(ctx, event_indices, ctx.trace())
 }
 
 /// [`mail_read`] with a prebuilt trace index.
@@ -396,8 +396,12 @@ fn logon_type<'a>(ctx: &Ctx<'a>, e: &'a Event) -> Option<&'a str> {
 }
 
 fn client_info<'a>(ctx: &Ctx<'a>, e: &'a Event) -> &'a str {
-    ctx.prop(e, Bag::Field, "ClientInfoString")
-        .unwrap_or_else(|| ctx.s(e.user_agent))
+    ctx.s(client_info_sym(ctx, e))
+}
+
+/// [`client_info`] as its symbol.
+fn client_info_sym(ctx: &Ctx<'_>, e: &Event) -> Sym {
+    find_prop_sym(&e.props, ctx.interner, Bag::Field, "ClientInfoString").unwrap_or(e.user_agent)
 }
 
 /// The client application of a mail-access record: `ClientAppId`, else the `AppId`.
@@ -463,11 +467,11 @@ fn excessive(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     if groups.is_empty() {
         return Vec::new();
     }
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     let mut out = Vec::new();
     for ((account, actor), idx) in groups {
         for group in clusters(ctx, &idx, HOUR_US) {
-            let read = mail_read_with(ctx, &group, &trace);
+            let read = mail_read_with(ctx, &group, trace);
             let throttled = group.iter().any(|&i| {
                 ctx.prop(ctx.ev(i), Bag::OperationProperties, "IsThrottled")
                     .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
@@ -537,7 +541,7 @@ fn anomaly(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     if flagged.is_empty() {
         return Vec::new();
     }
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     let all = mia_events(ctx);
     let mut out = Vec::new();
     for (account, hour, count, total, median) in flagged {
@@ -552,7 +556,7 @@ fn anomaly(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         if evs.is_empty() {
             continue;
         }
-        let read = mail_read_with(ctx, &evs, &trace);
+        let read = mail_read_with(ctx, &evs, trace);
         out.push(
             Finding::new(
                 rule,
@@ -585,12 +589,13 @@ fn is_mailbox_record(e: &Event) -> bool {
 }
 
 #[derive(Default)]
-struct Baseline<'a> {
+struct Baseline {
     first: Option<Timestamp>,
     records: usize,
     ips: FastSet<Sym>,
     sessions: FastSet<Sym>,
-    clients: FastSet<&'a str>,
+    /// Client strings as symbols ([`client_info_sym`]): hashed as integers.
+    clients: FastSet<Sym>,
 }
 
 /// How long before a Sync the account's first use of an IP it signs in from makes the IP the
@@ -628,24 +633,27 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         }
     }
 
-    let mut base: FastMap<Sym, Baseline<'_>> = FastMap::default();
+    let mut base: FastMap<Sym, Baseline> = FastMap::default();
     // (account, ip) → the new-IP Sync event and the later Syncs from that IP.
     let mut hits: FastMap<(Sym, Sym), Vec<u32>> = FastMap::default();
     let mut first_hit: FastMap<(Sym, Sym), (bool, bool, usize, Timestamp)> = FastMap::default();
+    // `mia` is in event order: walked beside the events, it says which are MailItemsAccessed.
+    let mut next_mia = mia.iter().copied().peekable();
     for (i, e) in ctx.events.iter().enumerate() {
+        let is_mia = next_mia.next_if_eq(&(i as u32)).is_some();
         if !is_mailbox_record(e) || !ok(e) || ctx.is_system_actor(e) {
             continue;
         }
         let account = e.account();
         let (ip, session) = (e.ip, e.session_id);
-        let client = client_info(ctx, e);
+        let client = client_info_sym(ctx, e);
         let b = base.entry(account).or_default();
-        let is_sync_rec = ctx.s(e.operation).eq_ignore_ascii_case(MIA) && is_sync(ctx, e);
+        let is_sync_rec = is_mia && is_sync(ctx, e);
         if is_sync_rec && !ip.is_empty() {
             if let Some(list) = hits.get_mut(&(account, ip)) {
                 list.push(i as u32);
             } else if b.records > 0 && !b.ips.contains(&ip) {
-                let new_client = !client.is_empty() && !b.clients.contains(client);
+                let new_client = !client.is_empty() && !b.clients.contains(&client);
                 let new_session = !session.is_empty() && !b.sessions.contains(&session);
                 hits.insert((account, ip), vec![i as u32]);
                 first_hit.insert(
@@ -674,7 +682,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     if hits.is_empty() {
         return Vec::new();
     }
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     // The MailItemsAccessed records of each hit's account and IP, in time order: one pass,
     // instead of a scan of every record per hit (quadratic on a large tenant).
     let mut by_key: FastMap<(Sym, Sym), Vec<u32>> = hits.keys().map(|&k| (k, Vec::new())).collect();
@@ -710,7 +718,7 @@ fn sync_new_ip(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             .take_while(|&i| ctx.ev(i).time.0 - first.time.0 <= 24 * HOUR_US)
             .filter(|&i| ok(ctx.ev(i)))
             .collect();
-        let read = mail_read_with(ctx, &evs, &trace);
+        let read = mail_read_with(ctx, &evs, trace);
         let fresh = ip_first
             .get(&(account_key, ip_key))
             .is_none_or(|t| first.time.0 - t.0 < 24 * HOUR_US);
@@ -890,11 +898,11 @@ fn unusual_app(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         }
         spread.insert(app, best);
     }
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     let mut out = Vec::new();
     for ((app, account), hits) in &per {
         let idx: Vec<u32> = hits.iter().map(|h| h.idx).collect();
-        let read = mail_read_with(ctx, &idx, &trace);
+        let read = mail_read_with(ctx, &idx, trace);
         let name = app_name(app);
         let many = spread.get(app.as_str()).copied().unwrap_or(0);
         let tool = hits.iter().all(|h| h.tool);
@@ -1051,7 +1059,7 @@ fn non_owner(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
         others.entry(actor).or_default().insert(owner);
     }
     let grants = granted_pairs(ctx);
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     let mut out = Vec::new();
     for ((actor, owner), p) in pairs {
         let n_other = others.get(actor).map_or(0, BTreeSet::len);
@@ -1073,7 +1081,7 @@ fn non_owner(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             (None, false) if admin_view => (Severity::Low, "admin viewed mail in Threat Explorer"),
             (None, false) => (Severity::Low, "non-owner mailbox logon"),
         };
-        let read = mail_read_with(ctx, &p.events, &trace);
+        let read = mail_read_with(ctx, &p.events, trace);
         let mut f = Finding::new(
             rule,
             owner,

@@ -29,7 +29,10 @@ use crate::event::{Bag, Event, Interner, SourceKind, Sym, SymMemo};
 use crate::frame::Aggregates;
 use crate::ingest::FileReport;
 use rayon::prelude::*;
+use sending::TraceIndex;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Entra/UAL error codes that mean the *credential* was wrong (or the account locked for it).
@@ -49,22 +52,31 @@ pub struct Ctx<'a> {
     pub tenant: &'a Tenant,
     /// Many-event aggregates computed up front.
     pub agg: &'a Aggregates,
-    by_op: HashMap<String, Vec<u32>>,
-    /// Which actor keys are service actors, decided for every actor of `events` up front:
-    /// many rules ask this of every event they scan.
-    system_actors: SymMemo,
+    /// The events' indexes, built once per analysis and shared by every rule and report.
+    index: Cow<'a, EventIndex>,
 }
 
-impl<'a> Ctx<'a> {
+/// Indexes over the events that many rules and the reports read: built once per analysis,
+/// kept in the [`Analysis`](crate::analysis::Analysis) for the reports, rather than once per
+/// [`Ctx`] (the reports made three) or once per rule (nine rules and the report model each
+/// indexed the whole message trace by Message-ID).
+#[derive(Debug, Clone)]
+pub struct EventIndex {
+    /// Lower-cased operation → event indices in time order.
+    by_op: HashMap<String, Vec<u32>>,
+    /// Which actor keys are service actors, decided for every actor of the events up front:
+    /// many rules ask this of every event they scan.
+    system_actors: SymMemo,
+    /// The message trace by Message-ID, built by the first rule that asks.
+    trace: OnceLock<TraceIndex>,
+}
+
+impl EventIndex {
     /// Indexes `events` (which must be sorted by time key) by lower-cased operation.
-    pub fn new(
-        interner: &'a Interner,
-        events: &'a [Event],
-        files: &'a [FileReport],
-        tenant: &'a Tenant,
-        agg: &'a Aggregates,
-    ) -> Self {
-        let mut by_sym: HashMap<Sym, Vec<u32>> = HashMap::new();
+    pub fn new(interner: &Interner, events: &[Event]) -> EventIndex {
+        // foldhash, not SipHash: one entry call per event, on the critical path before the
+        // rules start.
+        let mut by_sym: foldhash::HashMap<Sym, Vec<u32>> = foldhash::HashMap::default();
         let mut system_actors = SymMemo::new(interner);
         for (i, e) in events.iter().enumerate() {
             by_sym.entry(e.operation).or_default().push(i as u32);
@@ -77,15 +89,61 @@ impl<'a> Ctx<'a> {
             slot.extend(idx);
             slot.sort_unstable();
         }
+        EventIndex {
+            by_op,
+            system_actors,
+            trace: OnceLock::new(),
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// A context over `events` (which must be sorted by time key) that indexes them itself.
+    pub fn new(
+        interner: &'a Interner,
+        events: &'a [Event],
+        files: &'a [FileReport],
+        tenant: &'a Tenant,
+        agg: &'a Aggregates,
+    ) -> Self {
+        let index = Cow::Owned(EventIndex::new(interner, events));
+        Self::over(interner, events, files, tenant, agg, index)
+    }
+
+    /// A context over `events` with their index already built (by [`EventIndex::new`] over
+    /// the same events).
+    pub fn with_index(
+        interner: &'a Interner,
+        events: &'a [Event],
+        files: &'a [FileReport],
+        tenant: &'a Tenant,
+        agg: &'a Aggregates,
+        index: &'a EventIndex,
+    ) -> Self {
+        Self::over(interner, events, files, tenant, agg, Cow::Borrowed(index))
+    }
+
+    fn over(
+        interner: &'a Interner,
+        events: &'a [Event],
+        files: &'a [FileReport],
+        tenant: &'a Tenant,
+        agg: &'a Aggregates,
+        index: Cow<'a, EventIndex>,
+    ) -> Self {
         Ctx {
             interner,
             events,
             files,
             tenant,
             agg,
-            by_op,
-            system_actors,
+            index,
         }
+    }
+
+    /// The message trace by Message-ID (built on first use, then shared).
+    pub fn trace(&self) -> &TraceIndex {
+        self.index.trace.get_or_init(|| TraceIndex::new(self))
     }
 
     /// True when the IP is used successfully by a large share of the tenant (office egress):
@@ -106,7 +164,8 @@ impl<'a> Ctx<'a> {
 
     /// Indices (time order) of events whose normalised operation is `op` (ASCII case-insensitive).
     pub fn op(&self, op: &str) -> &[u32] {
-        self.by_op
+        self.index
+            .by_op
             .get(&op.to_ascii_lowercase())
             .map_or(&[], Vec::as_slice)
     }
@@ -150,7 +209,8 @@ impl<'a> Ctx<'a> {
     /// True for actions by the service itself (provisioning noise): `NT AUTHORITY\SYSTEM (…)`,
     /// `S-1-5-18`, Exchange service hosts, empty actors.
     pub fn is_system_actor(&self, e: &Event) -> bool {
-        self.system_actors
+        self.index
+            .system_actors
             .known(e.actor_key)
             .unwrap_or_else(|| is_system_actor(self.s(e.actor_key)))
     }

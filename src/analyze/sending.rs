@@ -110,55 +110,94 @@ const EVIDENCE_CAP: usize = 1000;
 /// Normalises a Message-ID for joining: trimmed, without angle brackets, lower-cased
 /// (`<ABC@x.example>` and `abc@x.example` join).
 pub fn norm_message_id(s: &str) -> String {
+    message_id_core(s).to_ascii_lowercase()
+}
+
+/// A Message-ID without surrounding blanks and angle brackets: [`norm_message_id`] before its
+/// case folding, borrowed.
+fn message_id_core(s: &str) -> &str {
     s.trim()
         .trim_start_matches('<')
         .trim_end_matches('>')
         .trim()
-        .to_ascii_lowercase()
 }
 
-/// Message-trace events indexed by normalised Message-ID. Build once per rule with
-/// [`TraceIndex::new`] when many messages are looked up; [`recipients_of`] is the one-off form.
-#[derive(Debug, Default)]
+/// A hash of [`norm_message_id`]`(s)`, computed without building it.
+fn message_id_hash(s: &str) -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = foldhash::fast::FixedState::default().build_hasher();
+    let mut lower = [0u8; 64];
+    for part in message_id_core(s).as_bytes().chunks(lower.len()) {
+        let lower = &mut lower[..part.len()];
+        lower.copy_from_slice(part);
+        lower.make_ascii_lowercase();
+        h.write(lower);
+    }
+    h.finish()
+}
+
+/// The Message-ID a message-trace event is about.
+fn trace_message_id<'a>(ctx: &Ctx<'a>, e: &'a Event) -> Option<&'a str> {
+    e.items()
+        .iter()
+        .find_map(|m| m.internet_message_id(ctx.interner))
+}
+
+/// Message-trace events indexed by normalised Message-ID. Built once per analysis, on first
+/// use, and shared: [`Ctx::trace`].
+///
+/// It lives through detection and the reports, so it is small: each trace event's index
+/// beside a hash of its Message-ID, sorted (12 bytes a trace event, where a map of owned
+/// Message-IDs took some 130 bytes a message). A lookup checks each candidate's own
+/// Message-ID, so two messages whose IDs hash alike never mix.
+#[derive(Debug, Default, Clone)]
 pub struct TraceIndex {
-    by_mid: HashMap<String, Vec<u32>>,
+    /// (Message-ID hash, event index), sorted: a message's events are one run, in time order.
+    keyed: Vec<(u64, u32)>,
 }
 
 impl TraceIndex {
     /// Indexes every message-trace event that carries a Message-ID.
     pub fn new(ctx: &Ctx<'_>) -> Self {
-        let mut by_mid: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, e) in ctx.events.iter().enumerate() {
-            if e.source != SourceKind::MessageTrace {
-                continue;
-            }
-            if let Some(mid) = e
-                .items()
-                .iter()
-                .find_map(|m| m.internet_message_id(ctx.interner))
-            {
-                let key = norm_message_id(mid);
-                if !key.is_empty() {
-                    by_mid.entry(key).or_default().push(i as u32);
-                }
-            }
-        }
-        TraceIndex { by_mid }
+        let mut keyed: Vec<(u64, u32)> = ctx
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.source == SourceKind::MessageTrace)
+            .filter_map(|(i, e)| {
+                let mid = trace_message_id(ctx, e).filter(|m| !message_id_core(m).is_empty())?;
+                Some((message_id_hash(mid), i as u32))
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.shrink_to_fit();
+        TraceIndex { keyed }
     }
 
     /// The trace events (time order) of a message.
-    pub fn events(&self, message_id: &str) -> &[u32] {
-        self.by_mid
-            .get(&norm_message_id(message_id))
-            .map_or(&[], Vec::as_slice)
+    fn events<'s>(
+        &'s self,
+        ctx: &'s Ctx<'_>,
+        message_id: &'s str,
+    ) -> impl Iterator<Item = u32> + 's {
+        let wanted = message_id_core(message_id);
+        let hash = message_id_hash(message_id);
+        let from = self.keyed.partition_point(|&(h, _)| h < hash);
+        self.keyed[from..]
+            .iter()
+            .take_while(move |&&(h, _)| h == hash && !wanted.is_empty())
+            .map(|&(_, i)| i)
+            .filter(move |&i| {
+                trace_message_id(ctx, ctx.ev(i))
+                    .is_some_and(|m| message_id_core(m).eq_ignore_ascii_case(wanted))
+            })
     }
 
     /// The message's recipients (lower-cased, sorted, distinct).
     pub fn recipients<'a>(&self, ctx: &Ctx<'a>, message_id: &str) -> Vec<&'a str> {
         let mut v: Vec<&'a str> = self
-            .events(message_id)
-            .iter()
-            .map(|&i| ctx.s(ctx.ev(i).mailbox))
+            .events(ctx, message_id)
+            .map(|i| ctx.s(ctx.ev(i).mailbox))
             .filter(|r| !r.is_empty())
             .collect();
         v.sort_unstable();
@@ -170,7 +209,7 @@ impl TraceIndex {
     /// spelling without `?` wins (Windows PowerShell 5.1 exports turn non-ASCII into `?`).
     pub fn subject<'a>(&self, ctx: &Ctx<'a>, message_id: &str) -> Option<&'a str> {
         let mut first = None;
-        for &i in self.events(message_id) {
+        for i in self.events(ctx, message_id) {
             let Some(s) = ctx
                 .ev(i)
                 .items()
@@ -191,28 +230,9 @@ impl TraceIndex {
 
 /// The recipients of a message in the message trace (lower-cased, sorted, distinct), joined on
 /// the Message-ID without regard to case or angle brackets. Empty when the trace does not
-/// hold the message. Scans the trace once; use [`TraceIndex`] for many lookups.
+/// hold the message.
 pub fn recipients_of<'a>(ctx: &Ctx<'a>, message_id: &str) -> Vec<&'a str> {
-    let key = norm_message_id(message_id);
-    if key.is_empty() {
-        return Vec::new();
-    }
-    let mut v: Vec<&'a str> = ctx
-        .events
-        .iter()
-        .filter(|e| e.source == SourceKind::MessageTrace)
-        .filter(|e| {
-            e.items()
-                .iter()
-                .filter_map(|m| m.internet_message_id(ctx.interner))
-                .any(|m| norm_message_id(m) == key)
-        })
-        .map(|e| ctx.s(e.mailbox))
-        .filter(|r| !r.is_empty())
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v
+    ctx.trace().recipients(ctx, message_id)
 }
 
 /// Recipients split into `{"internal": [...], "external": [...]}` for details.
@@ -381,7 +401,7 @@ pub fn is_mfa_security_subject(subject: &str) -> bool {
 type DeletedNote = (u32, String, Option<String>, String);
 
 fn mfa_notification_deleted(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     let mut per_account: BTreeMap<&str, Vec<DeletedNote>> = BTreeMap::new();
     let mut seen = HashSet::new();
     for i in ctx.ops(&["SoftDelete", "HardDelete", "MoveToDeletedItems"]) {
@@ -543,7 +563,7 @@ fn send_then_harddelete(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             }
         }
     }
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     let mut out = Vec::new();
     for (account, mut ps) in pairs {
         ps.sort_by_key(|p| (ctx.ev(p.send).time_key(), ctx.ev(p.delete).time_key()));
@@ -1395,7 +1415,7 @@ fn attachment_names<'a>(ctx: &Ctx<'a>, e: &Event) -> Vec<&'a str> {
 }
 
 fn attachments_external(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
-    let trace = TraceIndex::new(ctx);
+    let trace = ctx.trace();
     type Row<'a> = (u32, Vec<&'a str>, Vec<&'a str>);
     let mut per_account: BTreeMap<&str, Vec<Row<'_>>> = BTreeMap::new();
     for i in ctx.ops(SEND_OPS) {
@@ -1740,6 +1760,42 @@ mod tests {
             TraceIndex::new(&ctx).subject(&ctx, "<m2@x>"),
             Some("Invoice – March")
         );
+    }
+
+    #[test]
+    fn trace_index_joins_long_ids_across_case_and_keeps_messages_apart() {
+        let long = format!("{}@corp.example", "Ab".repeat(80));
+        assert_eq!(
+            message_id_hash(&format!(" <{}> ", long.to_uppercase())),
+            message_id_hash(&long.to_lowercase())
+        );
+        let mut k = Kit::new();
+        for (to, mid) in [
+            ("b@corp.example", format!("<{long}>")),
+            ("c@corp.example", long.to_uppercase()),
+            ("d@corp.example", format!("<{long}x>")),
+            ("e@corp.example", "<>".to_string()),
+        ] {
+            k.trace(&trace(
+                "2024-03-01T10:00:05",
+                "a@corp.example",
+                to,
+                "Hi",
+                &mid,
+            ));
+        }
+        let events = k.events.clone();
+        let tenant = crate::analyze::Tenant::with_domains(["corp.example"]);
+        let agg = crate::frame::Aggregates::default();
+        let ctx = Ctx::new(&k.interner, &events, &[], &tenant, &agg);
+        assert_eq!(
+            ctx.trace().recipients(&ctx, &long.to_lowercase()),
+            ["b@corp.example", "c@corp.example"]
+        );
+        assert_eq!(recipients_of(&ctx, &format!("{long}X")), ["d@corp.example"]);
+        // An empty ID joins nothing, and is not indexed.
+        assert!(recipients_of(&ctx, "<>").is_empty());
+        assert_eq!(ctx.trace().keyed.len(), 3);
     }
 
     #[test]

@@ -355,15 +355,21 @@ fn signin_index(ctx: &Ctx<'_>) -> Vec<u32> {
 }
 
 /// Sign-ins grouped per account, accounts in name order, events in time order.
+///
+/// Grouped by symbol, then the groups sorted by name: equal names are one symbol, and a map
+/// ordered by the names compared strings for every sign-in of every rule that groups them.
 fn per_user<'a>(ctx: &Ctx<'a>, idx: &[u32]) -> Vec<(&'a str, Vec<u32>)> {
-    let mut m: BTreeMap<&'a str, Vec<u32>> = BTreeMap::new();
+    let mut m: FastMap<Sym, Vec<u32>> = FastMap::default();
     for &i in idx {
-        let a = ctx.account(ctx.ev(i));
+        let a = ctx.ev(i).account();
         if !a.is_empty() {
             m.entry(a).or_default().push(i);
         }
     }
-    m.into_iter().collect()
+    let mut users: Vec<(&'a str, Vec<u32>)> =
+        m.into_iter().map(|(a, evs)| (ctx.s(a), evs)).collect();
+    users.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    users
 }
 
 /// Drops the second copy of a sign-in seen through both pipes: same account, IP, error code and
@@ -408,9 +414,16 @@ fn is_success(e: &Event) -> bool {
 /// Service-principal and managed-identity sign-ins (no person behind them).
 fn is_service_principal(ctx: &Ctx<'_>, e: &Event) -> bool {
     field(ctx, e, "category").is_some_and(|c| {
-        let c = c.to_ascii_lowercase();
-        c.contains("serviceprincipal") || c.contains("managedidentity")
+        contains_ignore_ascii_case(c, "serviceprincipal")
+            || contains_ignore_ascii_case(c, "managedidentity")
     }) || (field(ctx, e, "servicePrincipalId").is_some() && field(ctx, e, "userId").is_none())
+}
+
+/// True when `text` contains `needle` (lower case), ignoring ASCII case; allocates nothing.
+fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The resource a sign-in was for: Entra `resourceId` / `resourceDisplayName`, UAL `ObjectId`.

@@ -649,7 +649,7 @@ impl Model {
     /// Builds the model. `clock` decides the zone of every time shown.
     pub fn build(analysis: &Analysis, clock: &Clock) -> Model {
         let ctx = analysis.ctx();
-        let trace = TraceIndex::new(&ctx);
+        let trace = ctx.trace();
         let files = &analysis.ingest.files;
         let mut by_sev: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
         for f in &analysis.findings {
@@ -697,7 +697,7 @@ impl Model {
                 .and_then(|s| by_account.get(&s))
                 .map_or(&[][..], Vec::as_slice);
             accounts.push(account_view(
-                analysis, &ctx, &trace, clock, v, events, anchor,
+                analysis, &ctx, trace, clock, v, events, anchor,
             ));
         }
 
