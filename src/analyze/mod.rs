@@ -67,6 +67,9 @@ pub struct EventIndex {
     /// Which actor keys are service actors, decided for every actor of the events up front:
     /// many rules ask this of every event they scan.
     system_actors: SymMemo,
+    /// Which operations are the UAL's sign-in operations, decided for every operation up front
+    /// (asked of every event by the sign-in rules).
+    signin_ops: SymMemo,
     /// The message trace by Message-ID, built by the first rule that asks.
     trace: OnceLock<TraceIndex>,
 }
@@ -78,9 +81,11 @@ impl EventIndex {
         // rules start.
         let mut by_sym: foldhash::HashMap<Sym, Vec<u32>> = foldhash::HashMap::default();
         let mut system_actors = SymMemo::new(interner);
+        let mut signin_ops = SymMemo::new(interner);
         for (i, e) in events.iter().enumerate() {
             by_sym.entry(e.operation).or_default().push(i as u32);
             system_actors.test(e.actor_key, interner, is_system_actor);
+            signin_ops.test(e.operation, interner, is_ual_signin_operation);
         }
         let mut by_op: HashMap<String, Vec<u32>> = HashMap::new();
         for (sym, idx) in by_sym {
@@ -92,6 +97,7 @@ impl EventIndex {
         EventIndex {
             by_op,
             system_actors,
+            signin_ops,
             trace: OnceLock::new(),
         }
     }
@@ -198,12 +204,18 @@ impl<'a> Ctx<'a> {
 
     /// True for a sign-in record from any source (Entra log or UAL UserLoggedIn/UserLoginFailed).
     pub fn is_signin(&self, e: &Event) -> bool {
-        is_signin(e, self.interner)
+        e.source == SourceKind::Signin
+            || (e.source == SourceKind::Ual
+                && self
+                    .index
+                    .signin_ops
+                    .known(e.operation)
+                    .unwrap_or_else(|| is_ual_signin_operation(self.s(e.operation))))
     }
 
     /// True for a failed sign-in whose error means a wrong credential.
     pub fn is_credential_failure(&self, e: &Event) -> bool {
-        is_credential_failure(e, self.interner)
+        self.is_signin(e) && credential_failure_code(e, self.interner)
     }
 
     /// True for actions by the service itself (provisioning noise): `NT AUTHORITY\SYSTEM (…)`,
@@ -243,18 +255,23 @@ fn is_system_actor(a: &str) -> bool {
 /// True for a sign-in record from any source (Entra log or UAL UserLoggedIn/UserLoginFailed).
 pub fn is_signin(e: &Event, interner: &Interner) -> bool {
     e.source == SourceKind::Signin
-        || (e.source == SourceKind::Ual
-            && matches!(
-                interner.resolve(e.operation),
-                "UserLoggedIn" | "UserLoginFailed"
-            ))
+        || (e.source == SourceKind::Ual && is_ual_signin_operation(interner.resolve(e.operation)))
+}
+
+/// The UAL's sign-in operations.
+fn is_ual_signin_operation(op: &str) -> bool {
+    matches!(op, "UserLoggedIn" | "UserLoginFailed")
 }
 
 /// True for a failed sign-in whose error means a wrong credential (see
 /// [`CREDENTIAL_FAILURE_CODES`]); MFA prompts, interrupts and policy blocks are not.
 pub fn is_credential_failure(e: &Event, interner: &Interner) -> bool {
-    is_signin(e, interner)
-        && e.outcome == crate::event::Outcome::Failure
+    is_signin(e, interner) && credential_failure_code(e, interner)
+}
+
+/// The failure part of [`is_credential_failure`], for an event known to be a sign-in.
+fn credential_failure_code(e: &Event, interner: &Interner) -> bool {
+    e.outcome == crate::event::Outcome::Failure
         && match e.error_code.get() {
             Some(code) => CREDENTIAL_FAILURE_CODES.contains(&code),
             None => matches!(

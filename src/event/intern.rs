@@ -87,6 +87,8 @@ pub struct Interner {
 /// Which prop names are equal ignoring ASCII case, as small integers.
 #[derive(Debug, Default)]
 struct NameClasses {
+    /// Unique among the tables of this process (see [`NameMemo`]).
+    id: u64,
     /// By [`Sym::index`]: the name's class, 0 when the symbol is not a prop name.
     class_of: Vec<u32>,
     /// Lower-cased name → class (classes start at 1).
@@ -222,6 +224,7 @@ impl Interner {
     pub fn freeze_with_names(&mut self, names: impl IntoIterator<Item = Sym>) {
         self.freeze();
         let mut classes = NameClasses {
+            id: NEXT_NAME_TABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             class_of: vec![0; self.len() + 1],
             by_lower: Default::default(),
         };
@@ -239,10 +242,67 @@ impl Interner {
     }
 
     /// Classifies a prop name being looked up (ASCII case-insensitive).
+    ///
+    /// Rules ask this for a few dozen literal names, millions of times: each thread keeps its
+    /// last answers ([`NameMemo`]) keyed by the name's address and checked against its text,
+    /// instead of lower-casing and hashing the name every time.
     pub fn name_query(&self, name: &str) -> NameQuery {
         let Some(classes) = &self.names else {
             return NameQuery::Unknown;
         };
+        NAME_MEMO.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            if memo.table != classes.id {
+                *memo = NameMemo {
+                    table: classes.id,
+                    ..NameMemo::default()
+                };
+            }
+            let address = name.as_ptr() as usize;
+            let slot = (address >> 3 ^ name.len()) % NAME_MEMO_SLOTS;
+            if let Some((at, text, query)) = &memo.slots[slot] {
+                if *at == address && **text == *name {
+                    return *query;
+                }
+            }
+            let query = classes.query(name);
+            memo.slots[slot] = Some((address, name.into(), query));
+            query
+        })
+    }
+}
+
+/// Slots of a thread's [`NameMemo`].
+const NAME_MEMO_SLOTS: usize = 64;
+
+/// A thread's recent [`Interner::name_query`] answers, for one table's name classes.
+struct NameMemo {
+    /// The [`NameClasses::id`] the answers are for.
+    table: u64,
+    /// (name address, name, answer), direct-mapped by address.
+    slots: [Option<(usize, Box<str>, NameQuery)>; NAME_MEMO_SLOTS],
+}
+
+impl Default for NameMemo {
+    fn default() -> Self {
+        NameMemo {
+            table: 0,
+            slots: std::array::from_fn(|_| None),
+        }
+    }
+}
+
+thread_local! {
+    static NAME_MEMO: std::cell::RefCell<NameMemo> = std::cell::RefCell::new(NameMemo::default());
+}
+
+/// Numbers each [`NameClasses`] so a thread's [`NameMemo`] never answers for another table.
+static NEXT_NAME_TABLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl NameClasses {
+    /// The class of `name`, looked up by its lower-cased text.
+    fn query(&self, name: &str) -> NameQuery {
+        let classes = self;
         let mut buf = [0u8; 64];
         let found = match buf.get_mut(..name.len()) {
             Some(b) => {
@@ -255,6 +315,14 @@ impl Interner {
             None => classes.by_lower.get(name.to_ascii_lowercase().as_str()),
         };
         found.map_or(NameQuery::Absent, |&c| NameQuery::Class(c))
+    }
+}
+
+impl Interner {
+    /// Every symbol's prop name class by [`Sym::index`] (0: not a prop name); empty before
+    /// [`Interner::freeze_with_names`].
+    pub fn name_classes(&self) -> &[u32] {
+        self.names.as_ref().map_or(&[], |c| &c.class_of)
     }
 
     /// The class of a prop name symbol (see [`Interner::name_query`]); 0 when unclassified.
@@ -541,5 +609,33 @@ mod tests {
         assert_eq!(i.name_query("Missing"), NameQuery::Absent);
         assert_eq!(i.name_query(&"x".repeat(100)), NameQuery::Absent);
         assert_eq!(i.name_class(Sym::EMPTY), 0);
+    }
+
+    #[test]
+    fn remembered_name_answers_belong_to_their_table_and_their_text() {
+        // Two tables whose classes differ for the same literal, asked in turn on one thread.
+        let mut one = Interner::new();
+        let x = one.intern("Target");
+        one.freeze_with_names([x]);
+        let mut two = Interner::new();
+        let (y, z) = (two.intern("Other"), two.intern("target"));
+        two.freeze_with_names([y, z]);
+        for _ in 0..3 {
+            assert_eq!(
+                one.name_query("Target"),
+                NameQuery::Class(one.name_class(x))
+            );
+            assert_eq!(
+                two.name_query("Target"),
+                NameQuery::Class(two.name_class(z))
+            );
+            assert_ne!(two.name_class(y), two.name_class(z));
+        }
+        // A name at a reused address with other text is looked up again, not remembered.
+        let mut name = String::from("Target");
+        assert!(matches!(one.name_query(&name), NameQuery::Class(_)));
+        name.replace_range(.., "Xarget");
+        assert_eq!(one.name_query(&name), NameQuery::Absent);
+        assert_eq!(one.name_classes().len(), one.len() + 1);
     }
 }

@@ -310,9 +310,13 @@ pub fn find_prop_sym(props: &[Prop], interner: &Interner, bag: Bag, name: &str) 
     // so this compares integers (and a name no record has is answered at once).
     let found = match interner.name_query(name) {
         NameQuery::Absent => None,
-        NameQuery::Class(c) => props
-            .iter()
-            .find(|p| p.bag == bag && interner.name_class(p.name) == c),
+        NameQuery::Class(c) => {
+            // The class table fetched once, not per prop (classes start at 1).
+            let class_of = interner.name_classes();
+            props
+                .iter()
+                .find(|p| p.bag == bag && class_of.get(p.name.index() as usize) == Some(&c))
+        }
         NameQuery::Unknown => props
             .iter()
             .find(|p| p.bag == bag && interner.resolve(p.name).eq_ignore_ascii_case(name)),
