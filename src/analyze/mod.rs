@@ -67,9 +67,9 @@ pub struct EventIndex {
     /// Which actor keys are service actors, decided for every actor of the events up front:
     /// many rules ask this of every event they scan.
     system_actors: SymMemo,
-    /// Which operations are the UAL's sign-in operations, decided for every operation up front
-    /// (asked of every event by the sign-in rules).
-    signin_ops: SymMemo,
+    /// The symbols of the UAL's sign-in operations (absent when no event has them): the
+    /// sign-in rules ask of every event whether it is one.
+    signin_ops: [Option<Sym>; 2],
     /// The message trace by Message-ID, built by the first rule that asks.
     trace: OnceLock<TraceIndex>,
 }
@@ -81,12 +81,11 @@ impl EventIndex {
         // rules start.
         let mut by_sym: foldhash::HashMap<Sym, Vec<u32>> = foldhash::HashMap::default();
         let mut system_actors = SymMemo::new(interner);
-        let mut signin_ops = SymMemo::new(interner);
         for (i, e) in events.iter().enumerate() {
             by_sym.entry(e.operation).or_default().push(i as u32);
             system_actors.test(e.actor_key, interner, is_system_actor);
-            signin_ops.test(e.operation, interner, is_ual_signin_operation);
         }
+        let signin_ops = UAL_SIGNIN_OPERATIONS.map(|op| interner.get(op));
         let mut by_op: HashMap<String, Vec<u32>> = HashMap::new();
         for (sym, idx) in by_sym {
             let key = interner.resolve(sym).to_ascii_lowercase();
@@ -205,12 +204,7 @@ impl<'a> Ctx<'a> {
     /// True for a sign-in record from any source (Entra log or UAL UserLoggedIn/UserLoginFailed).
     pub fn is_signin(&self, e: &Event) -> bool {
         e.source == SourceKind::Signin
-            || (e.source == SourceKind::Ual
-                && self
-                    .index
-                    .signin_ops
-                    .known(e.operation)
-                    .unwrap_or_else(|| is_ual_signin_operation(self.s(e.operation))))
+            || (e.source == SourceKind::Ual && self.index.signin_ops.contains(&Some(e.operation)))
     }
 
     /// True for a failed sign-in whose error means a wrong credential.
@@ -259,8 +253,10 @@ pub fn is_signin(e: &Event, interner: &Interner) -> bool {
 }
 
 /// The UAL's sign-in operations.
+const UAL_SIGNIN_OPERATIONS: [&str; 2] = ["UserLoggedIn", "UserLoginFailed"];
+
 fn is_ual_signin_operation(op: &str) -> bool {
-    matches!(op, "UserLoggedIn" | "UserLoginFailed")
+    UAL_SIGNIN_OPERATIONS.contains(&op)
 }
 
 /// True for a failed sign-in whose error means a wrong credential (see
@@ -332,4 +328,38 @@ pub fn run_timed(
     });
     findings.dedup_by(|a, b| a.id == b.id);
     (findings, times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctx_tells_sign_ins_as_the_free_function_does() {
+        let i = Interner::new();
+        let ev = |source, op: &str| Event {
+            source,
+            operation: i.intern(op),
+            ..Default::default()
+        };
+        let events = vec![
+            ev(SourceKind::Ual, "UserLoggedIn"),
+            ev(SourceKind::Ual, "userloggedin"),
+            ev(SourceKind::Ual, "MailItemsAccessed"),
+            ev(SourceKind::Ual, ""),
+            ev(SourceKind::Signin, "Sign-in activity"),
+            ev(SourceKind::MailboxAudit, "UserLoginFailed"),
+        ];
+        let (tenant, agg) = (Tenant::default(), Aggregates::default());
+        let ctx = Ctx::new(&i, &events, &[], &tenant, &agg);
+        let got: Vec<bool> = events.iter().map(|e| ctx.is_signin(e)).collect();
+        assert_eq!(got, [true, false, false, false, true, false]);
+        assert!(events.iter().all(|e| ctx.is_signin(e) == is_signin(e, &i)));
+        // Neither operation in the table: an event without an operation is still not one.
+        let empty = Interner::new();
+        let events = vec![Event::default()];
+        let ctx = Ctx::new(&empty, &events, &[], &tenant, &agg);
+        assert_eq!(ctx.index.signin_ops, [None, None]);
+        assert!(!ctx.is_signin(&events[0]));
+    }
 }
