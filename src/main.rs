@@ -130,10 +130,7 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
         &config.common.ingest,
         &config.analyze,
         &bar,
-        |ingest| {
-            let t = std::time::Instant::now();
-            (write::write_parquet(ingest, &out), t.elapsed())
-        },
+        |ingest| write::timed(|| write::write_parquet(ingest, &out)),
     )?;
     bar.finish();
     let inspect = InspectReport::from_ingest(&analysis.ingest);

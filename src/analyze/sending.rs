@@ -182,10 +182,15 @@ impl TraceIndex {
     ) -> impl Iterator<Item = u32> + 's {
         let wanted = message_id_core(message_id);
         let hash = message_id_hash(message_id);
-        let from = self.keyed.partition_point(|&(h, _)| h < hash);
+        // An empty ID is never indexed: start past the end.
+        let from = if wanted.is_empty() {
+            self.keyed.len()
+        } else {
+            self.keyed.partition_point(|&(h, _)| h < hash)
+        };
         self.keyed[from..]
             .iter()
-            .take_while(move |&&(h, _)| h == hash && !wanted.is_empty())
+            .take_while(move |&&(h, _)| h == hash)
             .map(|&(_, i)| i)
             .filter(move |&i| {
                 trace_message_id(ctx, ctx.ev(i))

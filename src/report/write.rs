@@ -93,8 +93,8 @@ pub fn write_all(
     Ok(OUTPUTS.to_vec())
 }
 
-/// Runs `f` and says how long it took.
-fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+/// Runs `f` and says how long it took (for work timed beside other work).
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let t = Instant::now();
     (f(), t.elapsed())
 }
