@@ -107,7 +107,8 @@ for r in rows[:5]:
     print(r)
 PYEOF
 
-# Runs a command under /usr/bin/time -v; sets WALL (s), RSS (MB), RC.
+# Runs a command under /usr/bin/time -v; sets WALL (s), RSS (MB), RC. MB are 10^6 bytes here as
+# for the input sizes (GNU time reports KiB), so a peak over an input size is a true ratio.
 measure() {
     local log=$1; shift
     local tf="$log.time"
@@ -117,7 +118,7 @@ measure() {
     set -e
     WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {
         n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; printf "%.2f", s }' "$tf")
-    RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$tf")
+    RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 * 1024 / 1e6 }' "$tf")
 }
 
 summary_field() { # summary_field DIR KEY(shape or all) COLUMN(3=records, 4=bytes)
