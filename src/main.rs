@@ -144,6 +144,13 @@ fn analyze(config: AnalyzeConfig) -> Result<u8> {
     if config.debug_timings {
         let bytes: u64 = analysis.ingest.files.iter().map(|f| f.size).sum();
         eprint!("{}", timings.render(bytes, analysis.ingest.events.len()));
+        let store = &analysis.ingest;
+        let footprint = mailsleuth::event::Footprint::of(
+            &store.events,
+            store.events.capacity(),
+            &store.interner,
+        );
+        eprint!("{}", footprint.render());
     }
     let style = terminal::Style {
         color: config.common.color,

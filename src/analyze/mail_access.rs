@@ -369,7 +369,7 @@ pub fn mail_read_with(ctx: &Ctx<'_>, event_indices: &[u32], trace: &TraceIndex) 
                 internet_message_id: m.internet_message_id(ctx.interner).map(str::to_string),
                 subject,
                 folder: m.folder(ctx.interner).map(str::to_string),
-                size: m.size.map(u64::from),
+                size: m.size().map(u64::from),
             });
         }
     }

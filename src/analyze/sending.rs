@@ -702,7 +702,7 @@ fn harddelete_excessive(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
             if !is_sent_or_recoverable(m.folder(ctx.interner)) {
                 continue;
             }
-            size += u64::from(m.size.unwrap_or(0));
+            size += u64::from(m.size().unwrap_or(0));
             k.push(
                 match (m.subject(ctx.interner), m.internet_message_id(ctx.interner)) {
                     (Some(s), _) => format!("s:{}", subject_key(s)),

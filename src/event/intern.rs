@@ -15,7 +15,7 @@
 //! append-only vector whose position is the key, beside a sharded index of `u32` positions
 //! (~40 bytes a string in all), and freezing rebuilds nothing.
 
-use super::prop_list::{ListCache, PropList};
+use super::prop_list::{hash_of, ListCache, PropList};
 use super::Prop;
 use hashbrown::HashTable;
 use std::hash::BuildHasher as _;
@@ -27,41 +27,61 @@ use std::sync::Mutex;
 type Hasher = foldhash::fast::RandomState;
 
 /// An interned string. The empty string is `Sym::EMPTY` and costs no table entry.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Sym(Option<NonZeroU32>);
+///
+/// Held as its [index](Sym::index) plus one in a `NonZeroU32`, so `Option<Sym>` is four bytes
+/// too: a prop's optional OldValue made [`Prop`] twenty bytes instead of sixteen, and a large
+/// export holds some six million props.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sym(NonZeroU32);
+
+impl Default for Sym {
+    fn default() -> Self {
+        Sym::EMPTY
+    }
+}
 
 impl Sym {
     /// The empty string.
-    pub const EMPTY: Sym = Sym(None);
+    pub const EMPTY: Sym = Sym(NonZeroU32::MIN);
 
     /// True for the empty string.
+    #[inline]
     pub fn is_empty(self) -> bool {
-        self.0.is_none()
+        self == Sym::EMPTY
     }
 
     /// A dense integer for columnar work (frames, bitsets): 0 is the empty string, and the
     /// strings of a table of `len` entries are `1..=len`.
+    #[inline]
     pub fn index(self) -> u32 {
-        self.0.map_or(0, NonZeroU32::get)
+        self.0.get() - 1
     }
 
     /// The inverse of [`Sym::index`].
+    ///
+    /// # Panics
+    /// On `u32::MAX`, which no table hands out (see [`Sym::at`]).
+    #[inline]
     pub fn from_index(i: u32) -> Sym {
-        Sym(NonZeroU32::new(i))
+        match i.checked_add(1).and_then(NonZeroU32::new) {
+            Some(v) => Sym(v),
+            None => panic!("symbol index out of range: {i}"),
+        }
     }
 
     /// The symbol of the string at `position` in the table.
     fn at(position: usize) -> Sym {
-        match u32::try_from(position + 1) {
-            Ok(i) => Sym::from_index(i),
+        match u32::try_from(position + 2) {
+            Ok(_) => Sym::from_index(position as u32 + 1),
             // Four billion distinct strings do not fit the memory this tool runs in.
-            Err(_) => panic!("string table overflow: more than 2^32 - 1 distinct strings"),
+            Err(_) => panic!("string table overflow: more than 2^32 - 2 distinct strings"),
         }
     }
 
     /// The table position of a non-empty symbol.
+    #[inline]
     fn position(self) -> Option<usize> {
-        self.0.map(|i| i.get() as usize - 1)
+        (!self.is_empty()).then(|| self.index() as usize - 1)
     }
 }
 
@@ -137,7 +157,8 @@ struct OpenIndex {
     shards: Box<[CachePadded<Mutex<HashTable<u32>>>]>,
     /// Indexed by `rayon::current_thread_index()`; other threads go straight to `shards`.
     caches: Box<[CachePadded<Mutex<FrontCache>>]>,
-    /// Per worker like `caches`: the prop lists each worker built, so equal lists are shared.
+    /// The prop lists built so far, sharded like `shards` (by the list's hash), so equal
+    /// lists are shared whichever worker built them.
     lists: Box<[CachePadded<Mutex<ListCache>>]>,
 }
 
@@ -181,7 +202,7 @@ impl OpenIndex {
                     }))
                 })
                 .collect(),
-            lists: (0..workers)
+            lists: (0..SHARDS)
                 .map(|_| CachePadded(Mutex::new(ListCache::default())))
                 .collect(),
         }
@@ -409,17 +430,14 @@ impl Interner {
         }
     }
 
-    /// The props of one event as a [`PropList`], shared with an equal list this worker built
-    /// before (most records repeat another's props exactly). Unshared after the table is
-    /// frozen or off the rayon pool.
+    /// The props of one event as a [`PropList`], shared with an equal list built before
+    /// (most records repeat another's props exactly). Unshared after the table is frozen.
     pub fn share_props(&self, props: &[Prop]) -> PropList {
         let Index::Open(open) = &self.index else {
             return PropList::from(props);
         };
-        match rayon::current_thread_index().and_then(|i| open.lists.get(i)) {
-            Some(cache) => lock(&cache.0).share(props),
-            None => PropList::from(props),
-        }
+        let hash = hash_of(props);
+        lock(&open.lists[shard_of(hash)].0).share(hash, props)
     }
 
     /// Looks `s` up without adding it: `None` when it was never interned.
@@ -446,6 +464,11 @@ impl Interner {
     /// Number of distinct non-empty strings held.
     pub fn len(&self) -> usize {
         self.strings.count()
+    }
+
+    /// Bytes of text over every string held (for `--debug-timings`).
+    pub fn text_bytes(&self) -> usize {
+        self.strings.iter().map(|(_, s)| s.len()).sum()
     }
 
     /// True when nothing was interned yet.

@@ -6,6 +6,7 @@
 //! (cmdlet parameters, folder items, modified properties) lives behind one optional box,
 //! [`Details`], so records that no detection looks at cost little. See `docs/event-model.md`.
 
+pub mod footprint;
 pub mod intern;
 pub mod ip;
 pub mod prop_list;
@@ -13,6 +14,7 @@ pub mod record_id;
 pub mod time;
 pub mod timestamp;
 
+pub use footprint::Footprint;
 pub use intern::{Interner, NameQuery, Sym, SymMemo};
 pub use prop_list::PropList;
 pub use record_id::RecordId;
@@ -75,32 +77,37 @@ pub mod flags {
     pub const NON_INTERACTIVE: u8 = 8;
 }
 
-/// A numeric error code, or none, in four bytes: an `Option<u32>` takes eight, which kept the
-/// event at 120 bytes instead of 112. Held as the code plus one (0 is none); the one code that
-/// does not fit, `u32::MAX`, reads back as `u32::MAX - 1` (no service uses either).
+/// An optional `u32` in four bytes, where an `Option<u32>` takes eight: the event's error code
+/// (eight bytes kept the event at 120 bytes instead of 112) and a mail item's size (two
+/// million items at 4 GB). Held as the value plus one (0 is none); the one value that does not
+/// fit, `u32::MAX`, reads back as `u32::MAX - 1` (no error code is either, and no mail item
+/// comes near 4 GiB).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct ErrorCode(Option<std::num::NonZeroU32>);
+pub struct OptU32(Option<std::num::NonZeroU32>);
 
-impl ErrorCode {
-    /// No code.
-    pub const NONE: ErrorCode = ErrorCode(None);
+/// A numeric error code, or none ([`OptU32`]).
+pub type ErrorCode = OptU32;
 
-    /// The code, when there is one.
+impl OptU32 {
+    /// No value.
+    pub const NONE: OptU32 = OptU32(None);
+
+    /// The value, when there is one.
     #[inline]
     pub fn get(self) -> Option<u32> {
         self.0.map(|c| c.get() - 1)
     }
 }
 
-impl From<Option<u32>> for ErrorCode {
-    fn from(code: Option<u32>) -> Self {
-        ErrorCode(code.and_then(|c| std::num::NonZeroU32::new(c.saturating_add(1))))
+impl From<Option<u32>> for OptU32 {
+    fn from(value: Option<u32>) -> Self {
+        OptU32(value.and_then(|c| std::num::NonZeroU32::new(c.saturating_add(1))))
     }
 }
 
-impl From<u32> for ErrorCode {
-    fn from(code: u32) -> Self {
-        ErrorCode::from(Some(code))
+impl From<u32> for OptU32 {
+    fn from(value: u32) -> Self {
+        OptU32::from(Some(value))
     }
 }
 
@@ -198,7 +205,7 @@ impl Bag {
 /// One flattened Name/Value entry. Order is kept and names may repeat.
 ///
 /// Values are interned like names: most repeat across millions of records (client strings,
-/// owner UPNs, `Bind`/`Sync`, `False`), so a prop costs 20 bytes and no allocation of its own.
+/// owner UPNs, `Bind`/`Sync`, `False`), so a prop costs 16 bytes and no allocation of its own.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Prop {
     /// Which bag.
@@ -214,7 +221,7 @@ pub struct Prop {
 /// A mail item or folder an operation touched.
 ///
 /// Strings are interned (empty = absent): folders and message ids repeat across the millions
-/// of `MailItemsAccessed` records, and an item costs 20 bytes instead of three allocations.
+/// of `MailItemsAccessed` records, and an item costs 16 bytes instead of three allocations.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct MailItem {
     /// Folder path (`\Inbox`, `\Sent Items`).
@@ -223,19 +230,25 @@ pub struct MailItem {
     pub internet_message_id: Sym,
     /// Subject line (attacker-controlled text).
     pub subject: Sym,
-    /// Size in bytes when given. 32 bits (20-byte items instead of 32: a 4 GB export holds two
-    /// million): Exchange Online refuses messages above 150 MB, and a larger value (a damaged
-    /// or forged record) is kept as [`MailItem::MAX_SIZE`] by [`MailItem::size_from`].
-    pub size: Option<u32>,
+    /// Size in bytes when given ([`MailItem::size`]). 32 bits in four bytes (16-byte items
+    /// instead of 32: a 4 GB export holds two million): Exchange Online refuses messages above
+    /// 150 MB, and a larger value (a damaged or forged record) is kept as
+    /// [`MailItem::MAX_SIZE`] by [`MailItem::size_from`].
+    pub size: OptU32,
 }
 
 impl MailItem {
-    /// The largest size an item records (4 GiB − 1).
-    pub const MAX_SIZE: u32 = u32::MAX;
+    /// The largest size an item records (4 GiB − 2: [`OptU32`] holds no more).
+    pub const MAX_SIZE: u32 = u32::MAX - 1;
 
     /// A size as recorded, saturated at [`MailItem::MAX_SIZE`].
     pub fn size_from(bytes: u64) -> u32 {
-        u32::try_from(bytes).unwrap_or(Self::MAX_SIZE)
+        u32::try_from(bytes).map_or(Self::MAX_SIZE, |b| b.min(Self::MAX_SIZE))
+    }
+
+    /// The size in bytes, when known.
+    pub fn size(&self) -> Option<u32> {
+        self.size.get()
     }
 
     /// The folder path, when known.
@@ -400,8 +413,9 @@ mod tests {
     #[test]
     fn details_stay_compact() {
         assert!(std::mem::size_of::<Details>() <= 40);
-        assert!(std::mem::size_of::<Prop>() <= 20);
-        assert!(std::mem::size_of::<MailItem>() <= 20);
+        assert!(std::mem::size_of::<Prop>() <= 16);
+        assert_eq!(std::mem::size_of::<Option<Sym>>(), 4);
+        assert!(std::mem::size_of::<MailItem>() <= 16);
     }
 
     #[test]
@@ -420,8 +434,15 @@ mod tests {
     #[test]
     fn item_sizes_beyond_32_bits_saturate() {
         assert_eq!(MailItem::size_from(153_806), 153_806);
-        assert_eq!(MailItem::size_from(u64::from(u32::MAX)), u32::MAX);
+        assert_eq!(MailItem::size_from(u64::from(u32::MAX)), MailItem::MAX_SIZE);
         assert_eq!(MailItem::size_from(5_000_000_000), MailItem::MAX_SIZE);
+        let item = |bytes| MailItem {
+            size: Some(MailItem::size_from(bytes)).into(),
+            ..MailItem::default()
+        };
+        assert_eq!(item(5_000_000_000).size(), Some(MailItem::MAX_SIZE));
+        assert_eq!(item(0).size(), Some(0));
+        assert_eq!(MailItem::default().size(), None);
     }
 
     #[test]

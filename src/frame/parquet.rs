@@ -66,7 +66,7 @@ fn details_json(buf: &mut Vec<u8>, e: &Event, interner: &Interner) -> bool {
                         ("subject", m.subject(interner)),
                     ],
                 );
-                if let Some(n) = m.size {
+                if let Some(n) = m.size() {
                     item.key(buf, "size");
                     let _ = write!(buf, "{n}");
                 }
@@ -657,7 +657,7 @@ mod tests {
         ]);
         e.details_mut().items = Box::new([MailItem {
             folder: i.intern("\\Inbox"),
-            size: Some(12),
+            size: 12.into(),
             ..Default::default()
         }]);
         e.details_mut().recipients = Box::new([i.intern("a@b.example")]);

@@ -1784,7 +1784,8 @@ fn mail_item(it: &Interner, item: &Item<'_>, fallback_folder: Option<&str>) -> M
         size: item
             .size_in_bytes
             .and_then(|c| c.0)
-            .map(crate::event::MailItem::size_from),
+            .map(crate::event::MailItem::size_from)
+            .into(),
     }
 }
 
@@ -3039,8 +3040,8 @@ mod tests {
         assert_eq!(items[0].folder(&i), Some("\\Inbox"));
         assert_eq!(items[0].internet_message_id(&i), Some("<a@x>"));
         assert_eq!(items[0].subject(&i), Some("Invoice 42"));
-        assert_eq!(items[0].size, Some(153_806));
-        assert_eq!(items[1].size, Some(12));
+        assert_eq!(items[0].size(), Some(153_806));
+        assert_eq!(items[1].size(), Some(12));
         assert_eq!(
             items[2],
             MailItem {

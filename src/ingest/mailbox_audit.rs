@@ -489,7 +489,7 @@ mod tests {
                 folder: i.intern("\\Sent Items"),
                 internet_message_id: i.intern("<abc@contoso.com>"),
                 subject: i.intern("Updated bank details"),
-                size: None,
+                size: Default::default(),
             }]
         );
     }

@@ -341,7 +341,7 @@ fn emit(f: &Fields<'_>, line: u64, ctx: &ParseCtx<'_>, out: &mut Vec<Event>) -> 
             folder: crate::event::Sym::EMPTY,
             internet_message_id: i.intern(message_id.trim()),
             subject: i.intern(subject.trim()),
-            size,
+            size: size.into(),
         })
     };
     let template = Event {
@@ -677,7 +677,7 @@ mod tests {
             Some("<GVAP278MB037586A65EF1FB2F844B0258DA2D9@GVAP278MB0375.CHEP278.PROD.OUTLOOK.COM>")
         );
         assert_eq!(item(ev).subject(&i), Some("testmail 2"));
-        assert_eq!(item(ev).size, Some(22761));
+        assert_eq!(item(ev).size(), Some(22761));
         let d = ev.details.as_deref().unwrap();
         assert_eq!(d.sender(&i), Some("noreply@azure.microsoft.com"));
         assert_eq!(rcpts(&i, ev), ["linus@contoso.com"]);
@@ -692,7 +692,7 @@ mod tests {
         let ev = &all[1];
         assert_eq!(ev.time.to_rfc3339(), "2022-10-21T17:25:30.600688Z");
         assert_eq!(i.resolve(ev.ip), "40.107.23.81");
-        assert_eq!(item(ev).size, Some(22704));
+        assert_eq!(item(ev).size(), Some(22704));
         assert_eq!(
             ev.record_id.text(&i),
             "a6f62809-5cda-4454-0962-08dab38940d6|linus@contoso.com"
@@ -713,7 +713,7 @@ mod tests {
             item(ev).internet_message_id(&i),
             Some("<a210cf91-4f2e-484c-8ada-3b27064ee5e3@az.uksouth.production.microsoft.com>")
         );
-        assert_eq!(item(ev).size, Some(87891));
+        assert_eq!(item(ev).size(), Some(87891));
     }
 
     #[test]
@@ -734,7 +734,7 @@ mod tests {
             ev.record_id.text(&i),
             "4c7a0bd6-8f5b-4d3c-a1e2-08dc1f2e3a4b|cfo@contoso.com"
         );
-        assert_eq!(item(ev).size, Some(1234));
+        assert_eq!(item(ev).size(), Some(1234));
         assert_eq!(
             rcpts(&i, ev),
             ["CFO@Contoso.com"],
@@ -771,7 +771,7 @@ mod tests {
             i.resolve(ev.object),
             "RE: Invoice 4411 - updated bank details"
         );
-        assert_eq!(item(ev).size, Some(48211));
+        assert_eq!(item(ev).size(), Some(48211));
         assert_eq!(
             item(ev).internet_message_id(&i),
             Some("<CH3PR10MB7864A@CH3PR10MB7864.namprd10.prod.outlook.com>")
@@ -840,7 +840,7 @@ mod tests {
             assert_eq!(i.resolve(ev.ip), "203.0.113.45");
             assert_eq!(i.resolve(ev.actor), "AdeleV@contoso.com");
             assert_eq!(i.resolve(ev.operation), "MessageTrace");
-            assert_eq!(item(ev).size, Some(51234));
+            assert_eq!(item(ev).size(), Some(51234));
             assert_eq!(item(ev).subject(&i), Some("Payment update"));
             assert_eq!(prop(&i, ev, "Directionality"), Some("Originating"));
             assert_eq!(
@@ -904,7 +904,7 @@ mod tests {
             Some("ceo@contoso.com")
         );
         assert_eq!(prop(&i, ev, "InternalMessageId"), Some("1234567"));
-        assert_eq!(item(ev).size, Some(51234));
+        assert_eq!(item(ev).size(), Some(51234));
 
         let ev = &rows[1].as_ref().unwrap()[0];
         assert_eq!(i.resolve(ev.operation), "DELIVER");
