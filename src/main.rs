@@ -36,6 +36,28 @@ fn disable_transparent_huge_pages() {
 #[cfg(not(target_os = "linux"))]
 fn disable_transparent_huge_pages() {}
 
+/// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (the binding names no constant for
+/// it; the test below checks the number against mimalloc's default).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// How long mimalloc keeps freed memory resident before handing it back, in milliseconds.
+///
+/// mimalloc 3 waits a second, so every buffer a phase frees stays resident while the next
+/// phase allocates its own: at the end of a large analysis the export's encode buffers, the
+/// rules' maps and correlation overlap (peak on the 4 GB mixed benchmark set 1,022–1,043 MB;
+/// with 50 ms 993–1,009 MB, with 100 ms 993–1,003 MB). 50 ms cost no measurable wall time;
+/// 0–10 ms returned ~15 MB more for 2.4 s more system time. `MIMALLOC_PURGE_DELAY` in the
+/// environment still wins.
+const PURGE_DELAY_MS: std::ffi::c_long = 50;
+
+fn shorten_allocator_purge_delay() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one integer option of the allocator; mimalloc reads options atomically
+        // and any value is valid for this one.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    }
+}
+
 /// Exit codes (documented in `--help` and docs/exit-codes.md).
 mod exit {
     pub const OK: u8 = 0;
@@ -47,6 +69,7 @@ mod exit {
 
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
+    shorten_allocator_purge_delay();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -204,4 +227,26 @@ fn inspect(config: InspectConfig) -> Result<u8> {
         Outcome::Partial => exit::PARTIAL,
         Outcome::NothingReadable => exit::NOTHING_READABLE,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purge_delay_option_is_the_one_mimalloc_defaults_to_a_second() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            eprintln!("skipped: MIMALLOC_PURGE_DELAY is set in the environment");
+            return;
+        }
+        // SAFETY: reads and sets one integer option.
+        let default = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(
+            default, 1000,
+            "not mimalloc 3's purge delay: check mimalloc.h"
+        );
+        shorten_allocator_purge_delay();
+        let now = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(now, PURGE_DELAY_MS);
+    }
 }
