@@ -11,11 +11,13 @@
 //! the text decides a visible share of peak memory. lasso's concurrent table kept two
 //! concurrent maps (string → key and key → string) and built a third structure when frozen:
 //! measured on 2.4 M Message-ID-like strings, ~95 bytes a string beyond the text while
-//! interning and another ~45 at the freeze. This one keeps each string once, in an
-//! append-only vector whose position is the key, beside a sharded index of `u32` positions
-//! (~40 bytes a string in all), and freezing rebuilds nothing.
+//! interning and another ~45 at the freeze. This one keeps each string's text once, packed in
+//! a [`TextArena`] per shard, an eight-byte pointer to it in an append-only vector whose
+//! position is the key, and a sharded index of `u32` positions (~25 bytes a string in all, ~40
+//! with a `Box<str>` per string); freezing rebuilds nothing.
 
 use super::prop_list::{hash_of, ListCache, PropList};
+use super::text_arena::{TextArena, ThinStr};
 use super::Prop;
 use hashbrown::HashTable;
 use std::hash::BuildHasher as _;
@@ -94,8 +96,8 @@ impl Sym {
 pub struct Interner {
     /// Every distinct non-empty string once; its position is its symbol's index minus one.
     /// Append-only and readable while other threads append (`boxcar`), so resolving a symbol
-    /// never takes a lock, frozen or not.
-    strings: boxcar::Vec<Box<str>>,
+    /// never takes a lock, frozen or not. The text lives in the index's arenas.
+    strings: boxcar::Vec<ThinStr>,
     /// Finds a string's position.
     index: Index,
     hasher: Hasher,
@@ -141,7 +143,7 @@ enum Index {
     /// Accepting new strings from many threads.
     Open(OpenIndex),
     /// Read-only after ingest: the same shards, without locks.
-    Frozen(Box<[HashTable<u32>]>),
+    Frozen(Box<[Shard]>),
 }
 
 /// The index while ingest runs, with a small front cache per rayon worker.
@@ -153,13 +155,23 @@ enum Index {
 /// and takes no shared lock.
 #[derive(Debug)]
 struct OpenIndex {
-    /// Positions in [`Interner::strings`], by the string's hash.
-    shards: Box<[CachePadded<Mutex<HashTable<u32>>>]>,
+    /// Positions in [`Interner::strings`] by the string's hash, and the strings' text.
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
     /// Indexed by `rayon::current_thread_index()`; other threads go straight to `shards`.
     caches: Box<[CachePadded<Mutex<FrontCache>>]>,
     /// The prop lists built so far, sharded like `shards` (by the list's hash), so equal
     /// lists are shared whichever worker built them.
     lists: Box<[CachePadded<Mutex<ListCache>>]>,
+}
+
+/// One shard of the table: its strings' positions and their text. The text is stored under
+/// the same lock that decides a string is new.
+#[derive(Debug, Default)]
+struct Shard {
+    /// Positions in [`Interner::strings`], by the string's hash.
+    positions: HashTable<u32>,
+    /// The text of the strings this shard added; it never moves while the table lives.
+    text: TextArena,
 }
 
 /// Slots per worker cache (a power of two). About 1 MiB per worker with its strings, within
@@ -193,7 +205,7 @@ impl OpenIndex {
         let workers = rayon::current_num_threads();
         OpenIndex {
             shards: (0..SHARDS)
-                .map(|_| CachePadded(Mutex::new(HashTable::new())))
+                .map(|_| CachePadded(Mutex::new(Shard::default())))
                 .collect(),
             caches: (0..workers)
                 .map(|_| {
@@ -393,28 +405,30 @@ impl Interner {
 
     /// The shared, locked path of [`Interner::intern`]: the string's symbol, added when new.
     fn find_or_insert(&self, open: &OpenIndex, s: &str, hash: u64) -> Sym {
-        let strings = &self.strings;
         let mut shard = lock(&open.shards[shard_of(hash)].0);
-        if let Some(&p) = shard.find(hash, |&p| *strings[p as usize] == *s) {
+        let shard = &mut *shard;
+        if let Some(&p) = shard.positions.find(hash, |&p| self.text(p) == s) {
             return Sym::at(p as usize);
         }
         // Pushed under the shard's lock, so a string is pushed once however many workers
         // meet it at the same moment.
-        let sym = Sym::at(strings.push(s.into()));
+        let sym = Sym::at(self.strings.push(shard.text.push(s)));
         let position = sym.index() - 1;
-        shard.insert_unique(hash, position, |&p| {
-            self.hasher.hash_one(&*strings[p as usize])
-        });
+        shard
+            .positions
+            .insert_unique(hash, position, |&p| self.hasher.hash_one(self.text(p)));
         sym
     }
 
     /// The symbol of `s` with this hash, if interned (`s` not empty).
     fn find(&self, s: &str, hash: u64) -> Option<Sym> {
-        let strings = &self.strings;
-        let eq = |&p: &u32| *strings[p as usize] == *s;
+        let eq = |&p: &u32| self.text(p) == s;
         let found = match &self.index {
-            Index::Open(open) => lock(&open.shards[shard_of(hash)].0).find(hash, eq).copied(),
-            Index::Frozen(shards) => shards[shard_of(hash)].find(hash, eq).copied(),
+            Index::Open(open) => lock(&open.shards[shard_of(hash)].0)
+                .positions
+                .find(hash, eq)
+                .copied(),
+            Index::Frozen(shards) => shards[shard_of(hash)].positions.find(hash, eq).copied(),
         };
         found.map(|p| Sym::at(p as usize))
     }
@@ -457,8 +471,17 @@ impl Interner {
     pub fn resolve(&self, sym: Sym) -> &str {
         match sym.position() {
             None => "",
-            Some(p) => &self.strings[p],
+            Some(p) => self.text(p as u32),
         }
+    }
+
+    /// The text of the string at `position` (which the table holds).
+    #[inline]
+    fn text(&self, position: u32) -> &str {
+        // SAFETY: every ThinStr in `strings` was made by an arena in `self.index`'s shards,
+        // which live (and never drop a chunk) as long as `self`; freezing moves the shards,
+        // not their chunks.
+        unsafe { self.strings[position as usize].as_str() }
     }
 
     /// Number of distinct non-empty strings held.
@@ -468,7 +491,7 @@ impl Interner {
 
     /// Bytes of text over every string held (for `--debug-timings`).
     pub fn text_bytes(&self) -> usize {
-        self.strings.iter().map(|(_, s)| s.len()).sum()
+        (0..self.len() as u32).map(|p| self.text(p).len()).sum()
     }
 
     /// True when nothing was interned yet.

@@ -11,6 +11,7 @@ pub mod intern;
 pub mod ip;
 pub mod prop_list;
 pub mod record_id;
+mod text_arena;
 pub mod time;
 pub mod timestamp;
 
