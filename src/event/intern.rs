@@ -11,10 +11,10 @@
 //! the text decides a visible share of peak memory. lasso's concurrent table kept two
 //! concurrent maps (string → key and key → string) and built a third structure when frozen:
 //! measured on 2.4 M Message-ID-like strings, ~95 bytes a string beyond the text while
-//! interning and another ~45 at the freeze. This one keeps each string's text once, packed in
-//! a [`TextArena`] per shard, an eight-byte pointer to it in an append-only vector whose
-//! position is the key, and a sharded index of `u32` positions (~25 bytes a string in all, ~40
-//! with a `Box<str>` per string); freezing rebuilds nothing.
+//! interning and another ~45 at the freeze. This one keeps each string's text once, packed
+//! in a text arena per shard (`text_arena`), an eight-byte pointer to it in an append-only
+//! vector whose position is the key, and a sharded index of `u32` positions (~25 bytes a
+//! string in all, ~40 with a `Box<str>` per string); freezing rebuilds nothing.
 
 use super::prop_list::{hash_of, ListCache, PropList};
 use super::text_arena::{TextArena, ThinStr};
