@@ -115,8 +115,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub timezone: String,
 
-    /// Print each phase's wall time and the resident memory after it, the peak, and the slowest
-    /// detection rules, on stderr
+    /// Print each phase's wall time and the resident memory after it, the peak, the slowest
+    /// detection rules and what the event store holds after ingest, on stderr
     #[arg(long)]
     pub debug_timings: bool,
 }
