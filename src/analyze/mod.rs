@@ -72,6 +72,9 @@ pub struct EventIndex {
     signin_ops: [Option<Sym>; 2],
     /// The message trace by Message-ID, built by the first rule that asks.
     trace: OnceLock<TraceIndex>,
+    /// The outgoing-mail bursts (C5), found by the first of the two rules that use them: each
+    /// built the per-message table they come from, the largest thing those rules build.
+    send_bursts: OnceLock<Vec<sending::SendBurst>>,
 }
 
 impl EventIndex {
@@ -98,6 +101,7 @@ impl EventIndex {
             system_actors,
             signin_ops,
             trace: OnceLock::new(),
+            send_bursts: OnceLock::new(),
         }
     }
 }
@@ -149,6 +153,15 @@ impl<'a> Ctx<'a> {
     /// The message trace by Message-ID (built on first use, then shared).
     pub fn trace(&self) -> &TraceIndex {
         self.index.trace.get_or_init(|| TraceIndex::new(self))
+    }
+
+    /// The outgoing-mail bursts, found with `find` by the first rule that asks (the other
+    /// waits for them rather than finding them again).
+    pub(crate) fn send_bursts(
+        &self,
+        find: impl FnOnce() -> Vec<sending::SendBurst>,
+    ) -> &[sending::SendBurst] {
+        self.index.send_bursts.get_or_init(find)
     }
 
     /// True when the IP is used successfully by a large share of the tenant (office egress):

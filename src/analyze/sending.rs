@@ -1167,8 +1167,8 @@ fn percentile90(mut v: Vec<usize>) -> usize {
 }
 
 /// The send bursts of every account (see the module docs for the thresholds).
-pub fn send_bursts(ctx: &Ctx<'_>) -> Vec<SendBurst> {
-    bursts_in(ctx, &sent_by_account(ctx))
+pub fn send_bursts<'c>(ctx: &'c Ctx<'_>) -> &'c [SendBurst] {
+    ctx.send_bursts(|| bursts_in(ctx, &sent_by_account(ctx)))
 }
 
 /// The send bursts in `sent`, for a rule that needs the messages too: the per-message table
@@ -1310,7 +1310,9 @@ fn bursts_in<'a>(ctx: &Ctx<'a>, sent: &BTreeMap<&'a str, Vec<Sent<'a>>>) -> Vec<
 
 fn outbound_burst(ctx: &Ctx<'_>, rule: &'static Rule) -> Vec<Finding> {
     let sent = sent_by_account(ctx);
-    let bursts = bursts_in(ctx, &sent);
+    // Shared with C7 (`ndr_oof_cleanup`): `sent_by_account` is a function of the events
+    // alone, so bursts found from another call's table index this one's the same way.
+    let bursts = ctx.send_bursts(|| bursts_in(ctx, &sent));
     if bursts.is_empty() {
         return Vec::new();
     }
@@ -2237,8 +2239,9 @@ mod tests {
             .is_empty());
     }
 
-    #[test]
-    fn c7_ndr_oof_cleanup() {
+    /// A burst of outgoing mail (60 recipients), then four bounces of it deleted within the
+    /// day; also returns the bounces' (subject, Message-ID).
+    fn burst_then_bounces_deleted() -> (Kit, Vec<(String, String)>) {
         let mut k = burst_kit(60, true);
         let items: Vec<(String, String)> = (0..4)
             .map(|j| {
@@ -2260,6 +2263,34 @@ mod tests {
             "\\Inbox",
             &refs,
         ));
+        (k, items)
+    }
+
+    #[test]
+    fn c5_and_c7_agree_whichever_finds_the_shared_bursts_first() {
+        let (k, _) = burst_then_bounces_deleted();
+        let (c5, c7) = (rule("outbound-spam-restricted"), rule("ndr-oof-cleanup"));
+        let org = ["corp.example"];
+        let alone = [k.run(c5, &org), k.run(c7, &org)];
+        assert!(alone.iter().all(|f| f.len() == 1), "{alone:?}");
+        let shown = |f: &[Vec<Finding>]| format!("{f:?}");
+        // C7 first finds the bursts from its own message table; C5 then reads them against
+        // its own: both must still say what each says alone.
+        let c7_first = k.run_in_order(&[c7, c5], &org);
+        assert_eq!(
+            shown(&[c7_first[1].clone(), c7_first[0].clone()]),
+            shown(&alone)
+        );
+        assert_eq!(shown(&k.run_in_order(&[c5, c7], &org)), shown(&alone));
+    }
+
+    #[test]
+    fn c7_ndr_oof_cleanup() {
+        let (k, items) = burst_then_bounces_deleted();
+        let refs: Vec<(&str, &str)> = items
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         let f = k.run(rule("ndr-oof-cleanup"), &["corp.example"]);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::High);
