@@ -421,9 +421,12 @@ fn is_service_principal(ctx: &Ctx<'_>, e: &Event) -> bool {
 
 /// True when `text` contains `needle` (lower case), ignoring ASCII case; allocates nothing.
 fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
-    text.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    // `windows(0)` would panic; the empty needle is in every text.
+    needle.is_empty()
+        || text
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The resource a sign-in was for: Entra `resourceId` / `resourceDisplayName`, UAL `ObjectId`.
@@ -2648,6 +2651,20 @@ mod tests {
     }
 
     // -------------------------------------------------------------------------------- G1
+
+    #[test]
+    fn substring_match_ignores_ascii_case_and_takes_the_empty_needle() {
+        assert!(contains_ignore_ascii_case(
+            "ServicePrincipalSignIn",
+            "serviceprincipal"
+        ));
+        assert!(!contains_ignore_ascii_case(
+            "Service Principal",
+            "serviceprincipal"
+        ));
+        assert!(!contains_ignore_ascii_case("short", "serviceprincipal"));
+        assert!(contains_ignore_ascii_case("", ""));
+    }
 
     #[test]
     fn legacy_auth_success_from_client_app_or_user_agent() {

@@ -73,10 +73,11 @@ impl Sym {
 
     /// The symbol of the string at `position` in the table.
     fn at(position: usize) -> Sym {
-        match u32::try_from(position + 2) {
-            Ok(_) => Sym::from_index(position as u32 + 1),
+        // Index `u32::MAX` would not fit the `NonZeroU32` as index plus one.
+        match u32::try_from(position + 1) {
+            Ok(index) if index < u32::MAX => Sym::from_index(index),
             // Four billion distinct strings do not fit the memory this tool runs in.
-            Err(_) => panic!("string table overflow: more than 2^32 - 2 distinct strings"),
+            _ => panic!("string table overflow: more than 2^32 - 2 distinct strings"),
         }
     }
 
