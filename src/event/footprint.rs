@@ -71,7 +71,7 @@ impl Footprint {
              events      {:>8.0} MB   {} events of {} bytes ({} reserved)\n  \
              details     {:>8.0} MB   {} boxes, {} mail items, {} recipients\n  \
              prop lists  {:>8.0} MB   {} distinct lists, {} props\n  \
-             strings     {:>8.0} MB   {} strings (text only; the table adds ~25 bytes each)\n",
+             strings     {:>8.0} MB   {} strings (text only; the table adds ~33 bytes each)\n",
             mb(self.events * size_of::<Event>()),
             self.events,
             size_of::<Event>(),

@@ -20,7 +20,8 @@ const CHUNK: usize = 64 * 1024;
 const OWN_CHUNK: usize = CHUNK / 4;
 
 /// A string in a [`TextArena`]: the address of its length (LEB128), which its UTF-8 bytes
-/// follow. Eight bytes; readable for as long as the arena that stored it lives.
+/// follow and its table position (four bytes) precedes. Eight bytes; readable for as long as
+/// the arena that stored it lives.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ThinStr(NonNull<u8>);
 
@@ -57,6 +58,17 @@ impl ThinStr {
         // `push` copied there, unchanged since, in a live chunk.
         unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, len)) }
     }
+
+    /// The position the string was [pushed](TextArena::push) with.
+    ///
+    /// # Safety
+    /// The [`TextArena`] that made this `ThinStr` must be alive.
+    #[inline]
+    pub(super) unsafe fn position(self) -> u32 {
+        // SAFETY: `push` wrote the position in the four bytes before the length prefix, in
+        // the same live chunk (the caller's promise); they may be unaligned.
+        u32::from_le_bytes(unsafe { self.0.as_ptr().sub(4).cast::<[u8; 4]>().read() })
+    }
 }
 
 /// A fixed block of bytes written front to back through its base pointer only, so pointers
@@ -92,7 +104,7 @@ impl Chunk {
 
     /// Appends `parts` (which fit: the caller checked [`Chunk::room`]) and returns where they
     /// start.
-    fn append(&mut self, parts: [&[u8]; 2]) -> NonNull<u8> {
+    fn append(&mut self, parts: [&[u8]; 3]) -> NonNull<u8> {
         let total: usize = parts.iter().map(|p| p.len()).sum();
         assert!(total <= self.room(), "chunk overflow");
         // SAFETY: `len <= capacity`, so the offset stays within (or one past) the block.
@@ -127,11 +139,14 @@ pub(super) struct TextArena {
 }
 
 impl TextArena {
-    /// Stores `s` and returns its [`ThinStr`], valid while `self` lives.
-    pub(super) fn push(&mut self, s: &str) -> ThinStr {
+    /// Stores `s` with its table `position` and returns its [`ThinStr`], valid while `self`
+    /// lives. The position is kept beside the text so that a lookup which found the text in
+    /// the table's index knows the string's symbol without a second memory access.
+    pub(super) fn push(&mut self, s: &str, position: u32) -> ThinStr {
         let mut prefix = [0u8; 10];
         let n = leb128(s.len(), &mut prefix);
-        let need = n + s.len();
+        let position = position.to_le_bytes();
+        let need = position.len() + n + s.len();
         let chunk = if need > OWN_CHUNK {
             // Kept before the chunk being filled, which stays last.
             let at = self.chunks.len().saturating_sub(1);
@@ -144,7 +159,10 @@ impl TextArena {
             let last = self.chunks.len() - 1;
             &mut self.chunks[last]
         };
-        ThinStr(chunk.append([&prefix[..n], s.as_bytes()]))
+        let start = chunk.append([&position, &prefix[..n], s.as_bytes()]);
+        // SAFETY: the four position bytes were just written at `start`, so the length prefix
+        // starts four bytes after it, inside the same block.
+        ThinStr(unsafe { start.add(4) })
     }
 }
 
@@ -175,10 +193,15 @@ mod tests {
             .flat_map(|&n| ["é".repeat(n / 2), "x".repeat(n)])
             .chain((0..5_000).map(|n| format!("<{n}@example.com>")))
             .collect();
-        let stored: Vec<ThinStr> = texts.iter().map(|t| arena.push(t)).collect();
-        for (t, s) in texts.iter().zip(&stored) {
+        let stored: Vec<ThinStr> = (0..)
+            .zip(&texts)
+            .map(|(n, t)| arena.push(t, u32::MAX - n))
+            .collect();
+        for ((n, t), s) in (0..).zip(&texts).zip(&stored) {
             // SAFETY: `arena` is alive.
             assert_eq!(unsafe { s.as_str() }, t);
+            // SAFETY: as above.
+            assert_eq!(unsafe { s.position() }, u32::MAX - n);
         }
         assert!(arena.chunks.len() > 3, "{}", arena.chunks.len());
     }
