@@ -4,8 +4,9 @@
 //! (Internet Message-IDs: 1.8 M of 3.1 M at 4 GB, token ids, subjects). Each was a `Box<str>`
 //! of its own in a `boxcar` slot: 16 bytes of pointer and length, padded to 24 by the slot's
 //! flag, plus the allocator's rounding of the text to its size class, some 30 bytes a string
-//! beyond the text. Here the text is packed into large chunks, each string behind its length,
-//! and the table keeps an eight-byte pointer to it ([`ThinStr`]): ~10 bytes a string.
+//! beyond the text. Here the text is packed into large chunks, each string behind its length
+//! and its position in the table (which the table's index reads beside the text it compares),
+//! and the table keeps an eight-byte pointer to it ([`ThinStr`]).
 //!
 //! The chunks are never moved, grown or freed while the arena lives, which is what makes a
 //! [`ThinStr`] readable without a lock from any thread while other threads append.
