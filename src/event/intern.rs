@@ -418,13 +418,10 @@ impl Interner {
         }
         // Pushed under the shard's lock, so a string is pushed once however many workers
         // meet it at the same moment.
-        let mut stored = None;
-        let position = self.strings.push_with(|position| {
-            let t = shard.text.push(s, position as u32);
-            stored = Some(t);
-            t
-        });
-        let stored = stored.expect("push_with calls its closure");
+        let position = self
+            .strings
+            .push_with(|position| shard.text.push(s, position as u32));
+        let stored = self.strings[position];
         // Before the index learns the string: a position beyond what a symbol holds panics
         // here, never leaving a truncated position behind.
         let sym = Sym::at(position);

@@ -161,9 +161,9 @@ impl TextArena {
             &mut self.chunks[last]
         };
         let start = chunk.append([&position, &prefix[..n], s.as_bytes()]);
-        // SAFETY: the four position bytes were just written at `start`, so the length prefix
-        // starts four bytes after it, inside the same block.
-        ThinStr(unsafe { start.add(4) })
+        // SAFETY: the position bytes were just written at `start`, so the length prefix
+        // starts right after them, inside the same block.
+        ThinStr(unsafe { start.add(position.len()) })
     }
 }
 

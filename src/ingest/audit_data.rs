@@ -465,16 +465,10 @@ impl<F: Copy + 'static> KeyIndex<F> {
             .entries
             .get(*self.starts.get(n)?..*self.starts.get(n + 1)?)?;
         let prefix = fold_prefix(key);
-        let mut candidates = same_len.iter().filter(|(_, _, p)| *p == prefix);
-        let first = candidates.next()?;
-        std::iter::once(first)
-            .chain(candidates.clone())
+        let candidates = || same_len.iter().filter(|(_, _, p)| *p == prefix);
+        candidates()
             .find(|(k, _, _)| k.as_bytes() == key.as_bytes())
-            .or_else(|| {
-                std::iter::once(first)
-                    .chain(candidates)
-                    .find(|(k, _, _)| k.eq_ignore_ascii_case(key))
-            })
+            .or_else(|| candidates().find(|(k, _, _)| k.eq_ignore_ascii_case(key)))
             .map(|&(_, f, _)| f)
     }
 }
