@@ -14,6 +14,7 @@
 use crate::event::{Event, Interner, Outcome, SourceKind, Sym, SymMemo, Timestamp};
 use polars::prelude::*;
 
+mod details;
 mod parquet;
 pub use parquet::write_events_parquet;
 
