@@ -568,6 +568,9 @@ where
             || more.then(|| read_round(splitter)),
             || batches.par_iter().map(&parse).collect::<Vec<BatchOut>>(),
         );
+        for batch in batches {
+            splitter.recycle(batch);
+        }
         for out in outs {
             absorb(out, &mut events, skips, report);
         }
