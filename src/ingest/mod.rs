@@ -13,6 +13,7 @@ pub mod dedupe;
 pub mod detect;
 pub mod mailbox_audit;
 pub mod message_trace;
+mod quoted;
 pub mod record;
 pub mod signin;
 pub mod source;

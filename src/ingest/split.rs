@@ -6,6 +6,7 @@
 //! record that is too large, truncated by the end of the file, or text between JSON values, is
 //! reported with its line and skipped, and the scan carries on with the next record.
 
+use super::quoted;
 use std::io::{self, Read};
 
 /// Size limits that protect the machine.
@@ -209,12 +210,17 @@ impl<R: Read> CsvSplitter<R> {
         while self.scanned < self.buf.len() {
             let i = self.scanned;
             match self.state {
-                CsvState::Quoted => match memchr::memchr(b'"', &self.buf[i..]) {
-                    Some(off) => {
-                        self.scanned = i + off + 1;
+                CsvState::Quoted => match quoted::skip(&self.buf[i..]) {
+                    quoted::Skip::ClosedAt(off) => {
+                        self.scanned = i + off;
                         self.state = CsvState::QuoteInQuoted;
                     }
-                    None => self.scanned = self.buf.len(),
+                    quoted::Skip::Open { after_quote } => {
+                        self.scanned = self.buf.len();
+                        if after_quote {
+                            self.state = CsvState::QuoteInQuoted;
+                        }
+                    }
                 },
                 CsvState::Unquoted => match memchr::memchr2(b',', b'\n', &self.buf[i..]) {
                     Some(off) => {
