@@ -9,6 +9,7 @@
 //! thread timing.
 
 pub mod audit_data;
+mod csv_fields;
 pub mod dedupe;
 pub mod detect;
 pub mod mailbox_audit;
@@ -399,14 +400,7 @@ fn parse_csv_batch(
     };
     let mut records = split::CsvRecords::new(batch);
     let mut rec = csv::ByteRecord::new();
-    while let Some(next) = records.next_into(&mut rec) {
-        let line = match next {
-            Ok(line) => line,
-            Err(line) => {
-                out.skips.push((line, "malformed CSV row".into()));
-                continue;
-            }
-        };
+    while let Some(line) = records.next_into(&mut rec) {
         if line <= header_line {
             continue;
         }

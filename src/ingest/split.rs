@@ -6,7 +6,7 @@
 //! record that is too large, truncated by the end of the file, or text between JSON values, is
 //! reported with its line and skipped, and the scan carries on with the next record.
 
-use super::quoted;
+use super::{csv_fields, quoted};
 use std::io::{self, Read};
 
 /// Size limits that protect the machine.
@@ -387,11 +387,14 @@ impl<R: Read> CsvSplitter<R> {
 }
 
 /// Iterates the records of a [`CsvBatch`] with their 1-based line numbers, reusing one record
-/// buffer. Line numbers are counted from byte offsets (the csv crate's own line counter is not
-/// reliable across CRLF line ends).
+/// buffer. The fields are the csv crate's ([`csv_fields::read_record`]); line numbers are
+/// counted from byte offsets.
 pub struct CsvRecords<'b> {
-    reader: csv::Reader<&'b [u8]>,
     data: &'b [u8],
+    /// Where the next record may start.
+    pos: usize,
+    /// A quoted field's unescaped text.
+    scratch: Vec<u8>,
     line: u64,
     counted_to: usize,
 }
@@ -400,39 +403,25 @@ impl<'b> CsvRecords<'b> {
     /// Records of `batch`.
     pub fn new(batch: &'b CsvBatch) -> Self {
         CsvRecords {
-            reader: csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(&batch.data[..]),
             data: &batch.data,
+            pos: 0,
+            scratch: Vec::new(),
             line: batch.first_line,
             counted_to: 0,
         }
     }
 
-    /// Reads the next record into `rec`; returns its line, or `None` at the end.
-    pub fn next_into(&mut self, rec: &mut csv::ByteRecord) -> Option<Result<u64, u64>> {
-        match self.reader.read_byte_record(rec) {
-            Ok(false) => None,
-            Ok(true) => {
-                let start = rec
-                    .position()
-                    .map_or(self.counted_to, |p| p.byte() as usize);
-                Some(Ok(self.line_of(start)))
-            }
-            Err(e) => {
-                let start = e.position().map_or(self.counted_to, |p| p.byte() as usize);
-                Some(Err(self.line_of(start)))
-            }
-        }
+    /// Reads the next record into `rec`; returns its line, or `None` at the end. Never fails:
+    /// any bytes read as some records (as with the csv crate, whose reader never failed on a
+    /// batch either).
+    pub fn next_into(&mut self, rec: &mut csv::ByteRecord) -> Option<u64> {
+        let (start, next) = csv_fields::read_record(self.data, self.pos, rec, &mut self.scratch)?;
+        self.pos = next;
+        Some(self.line_of(start))
     }
 
+    /// The line of the record starting at `start` (its first byte, not a line end).
     fn line_of(&mut self, start: usize) -> u64 {
-        // csv reports a record after CRLF as starting at the LF: step over terminators.
-        let mut start = start.min(self.data.len());
-        while start < self.data.len() && matches!(self.data[start], b'\r' | b'\n') {
-            start += 1;
-        }
         if start > self.counted_to {
             self.line +=
                 memchr::memchr_iter(b'\n', &self.data[self.counted_to..start]).count() as u64;
@@ -900,7 +889,7 @@ mod tests {
             let mut recs = CsvRecords::new(&b);
             let mut rec = csv::ByteRecord::new();
             while let Some(line) = recs.next_into(&mut rec) {
-                out.push((line.unwrap(), String::from_utf8_lossy(&rec[0]).into_owned()));
+                out.push((line, String::from_utf8_lossy(&rec[0]).into_owned()));
             }
             // As ingest does: later batches reuse this one's buffer.
             s.recycle(b);
