@@ -1,4 +1,4 @@
-//! Finding the end of a quoted CSV field 64 bytes at a time.
+//! Finding the end of a quoted CSV field, and unescaping its text, 64 bytes at a time.
 //!
 //! AuditData is a quoted JSON object with a doubled quote every ten bytes or so. The splitter,
 //! the one serial step of ingest, stopped at each of them (a `memchr` per quote: 6 % of
@@ -49,6 +49,56 @@ pub fn skip(bytes: &[u8]) -> Skip {
     Skip::Open {
         after_quote: !inside,
     }
+}
+
+/// Appends `text` (a quoted field's inside, without its closing quote, where quotes come only
+/// in pairs) with each `""` made one `"`. The pairs are found 64 bytes at a time, as in
+/// [`skip`], and the text between two pairs (ten bytes or so in AuditData) is moved as one
+/// 16-byte copy rather than through a `memcpy` call each.
+pub fn unescape(text: &[u8], out: &mut Vec<u8>) {
+    const WIDE: usize = 16;
+    let start = out.len();
+    // Room for the text and for a wide copy's overrun past its end.
+    out.resize(start + text.len() + WIDE, 0);
+    let buf = &mut out[start..];
+    // `text[..copied]` is done; `buf[..written]` holds its result.
+    let (mut copied, mut written) = (0, 0);
+    let mut copy_through = |to: usize, copied: &mut usize, written: &mut usize| {
+        // Copies `text[*copied..=to]`.
+        let n = to + 1 - *copied;
+        if n <= WIDE && *copied + WIDE <= text.len() {
+            buf[*written..*written + WIDE].copy_from_slice(&text[*copied..*copied + WIDE]);
+        } else {
+            buf[*written..*written + n].copy_from_slice(&text[*copied..=to]);
+        }
+        *written += n;
+    };
+    let mut blocks = text.chunks_exact(64);
+    let mut base = 0;
+    for block in &mut blocks {
+        let mut quotes = quote_mask(block.try_into().expect("64-byte chunks"));
+        if copied > base {
+            // The previous block's last quote began a pair that ends here.
+            quotes &= !1;
+        }
+        while quotes != 0 {
+            let at = quotes.trailing_zeros() as usize;
+            // Keep the pair's first quote, skip its second.
+            copy_through(base + at, &mut copied, &mut written);
+            copied = base + at + 2;
+            quotes &= !(0b11 << at);
+        }
+        base += 64;
+    }
+    while let Some(q) = memchr::memchr(b'"', &text[copied.min(text.len())..]) {
+        let q = copied + q;
+        copy_through(q, &mut copied, &mut written);
+        copied = q + 2;
+    }
+    if copied < text.len() {
+        copy_through(text.len() - 1, &mut copied, &mut written);
+    }
+    out.truncate(start + written);
 }
 
 /// Bit k set when `block[k]` is a quote. SSE2, which every x86-64 CPU has: 4 GB/s faster
@@ -134,7 +184,8 @@ mod tests {
                     .collect();
                 let shown = String::from_utf8_lossy(&text);
                 assert_eq!(skip(&text), skip_bytewise(&text), "{shown:?}");
-                // With every quote doubled the text never leaves the field.
+                // With every quote doubled the text never leaves the field, and unescapes
+                // back to itself (after what the buffer held).
                 let doubled: Vec<u8> = text
                     .iter()
                     .flat_map(|&b| if b == b'"' { vec![b, b] } else { vec![b] })
@@ -144,6 +195,9 @@ mod tests {
                     Skip::Open { after_quote: false },
                     "{shown:?}"
                 );
+                let mut back = b"kept".to_vec();
+                unescape(&doubled, &mut back);
+                assert_eq!(back[4..], text[..], "{shown:?}");
             }
         }
     }
