@@ -253,7 +253,7 @@ pub fn run(ctx: &Ctx<'_>, mut findings: Vec<Finding>, geo: Option<&GeoIp>) -> Co
         }
     }
 
-    blast_radius(ctx, &mut verdicts, &by_account_events);
+    blast_radius(ctx, &mut verdicts);
 
     verdicts.sort_by(|a, b| {
         (a.verdict, std::cmp::Reverse(a.score), &a.account).cmp(&(
@@ -397,11 +397,7 @@ pub fn message_id_key(id: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn blast_radius(
-    ctx: &Ctx<'_>,
-    verdicts: &mut [AccountVerdict],
-    by_account: &HashMap<Sym, Vec<u32>>,
-) {
+fn blast_radius(ctx: &Ctx<'_>, verdicts: &mut [AccountVerdict]) {
     // Message trace rows by Message-ID.
     let mut trace: HashMap<String, Vec<u32>> = HashMap::new();
     for (i, e) in ctx.events.iter().enumerate() {
@@ -473,27 +469,35 @@ fn blast_radius(
                 }
             }
         }
+        // Every other account's events (as actor or as affected mailbox, message trace left
+        // out: the accounts `events_by_account` indexes an event under) that used the
+        // attacker's IP, session or token. One pass in storage order: walked account by
+        // account through the index, the events came in random order, a cache miss each,
+        // and this loop was most of correlation's time.
         let mut related: BTreeMap<String, BTreeMap<String, (u32, u32)>> = BTreeMap::new();
-        for (acct, events) in by_account {
-            let name = ctx.s(*acct);
-            if name == account || !name.contains('@') {
+        for e in ctx.events {
+            if e.source == SourceKind::MessageTrace {
                 continue;
             }
-            for &i in events {
-                let e = ctx.ev(i);
-                let key = if has(&ips, e.ip) {
-                    format!("ip {}", ctx.s(e.ip))
-                } else if has(&sessions, e.session_id) {
-                    format!("session {}", ctx.s(e.session_id))
-                } else if has(&sessions, e.token_id) {
-                    format!("token {}", ctx.s(e.token_id))
-                } else {
+            let key = if has(&ips, e.ip) {
+                format!("ip {}", ctx.s(e.ip))
+            } else if has(&sessions, e.session_id) {
+                format!("session {}", ctx.s(e.session_id))
+            } else if has(&sessions, e.token_id) {
+                format!("token {}", ctx.s(e.token_id))
+            } else {
+                continue;
+            };
+            let mailbox = (e.mailbox != e.actor_key).then_some(e.mailbox);
+            for acct in std::iter::once(e.actor_key).chain(mailbox) {
+                let name = ctx.s(acct);
+                if acct.is_empty() || name == account || !name.contains('@') {
                     continue;
-                };
+                }
                 let slot = related
                     .entry(name.to_string())
                     .or_default()
-                    .entry(key)
+                    .entry(key.clone())
                     .or_default();
                 if e.outcome == Outcome::Failure {
                     slot.1 += 1;
@@ -603,7 +607,7 @@ mod tests {
         ];
         verdicts[1].verdict = Verdict::Clean;
         verdicts[2].verdict = Verdict::Clean;
-        blast_radius(&ctx, &mut verdicts, &footprint::events_by_account(&ctx));
+        blast_radius(&ctx, &mut verdicts);
         let related = &verdicts[0].blast_radius.as_ref().unwrap().related_accounts;
         assert_eq!(
             related,
