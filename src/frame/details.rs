@@ -4,33 +4,28 @@
 use crate::event::{Event, Interner, Prop, Sym};
 use polars_arrow::array::{Array, MutableBinaryViewArray, Utf8ViewArray};
 
-/// Builds the `details` column chunk by chunk, keeping its scratch space between chunks.
-#[derive(Default)]
-pub(super) struct DetailsColumn {
-    /// One event's JSON, before it is copied into the column.
-    buf: Vec<u8>,
-}
-
-impl DetailsColumn {
-    /// The column of `events`: each event's JSON, or null when it has no details.
-    pub(super) fn build(&mut self, events: &[Event], interner: &Interner) -> Box<dyn Array> {
-        let mut column = MutableBinaryViewArray::<str>::with_capacity(events.len());
-        for e in events {
-            self.buf.clear();
-            if !details_json(&mut self.buf, e, interner) {
-                column.push_null();
-                continue;
-            }
-            // Only &str pieces of valid UTF-8 strings and ASCII punctuation were written, so
-            // the check passes (and its SIMD validation is far cheaper than the lossy
-            // conversion).
-            match std::str::from_utf8(&self.buf) {
-                Ok(text) => column.push_value(text),
-                Err(_) => column.push_value(String::from_utf8_lossy(&self.buf)),
-            }
+/// The `details` column of a chunk: each event's JSON (null when it has none) written into
+/// `buf`, reused between events and chunks, then copied into the column.
+pub(super) fn details_column(
+    events: &[Event],
+    interner: &Interner,
+    buf: &mut Vec<u8>,
+) -> Box<dyn Array> {
+    let mut column = MutableBinaryViewArray::<str>::with_capacity(events.len());
+    for e in events {
+        buf.clear();
+        if !details_json(buf, e, interner) {
+            column.push_null();
+            continue;
         }
-        Utf8ViewArray::from(column).boxed()
+        // Only &str pieces of valid UTF-8 strings and ASCII punctuation were written, so the
+        // check passes (and its SIMD validation is far cheaper than the lossy conversion).
+        match std::str::from_utf8(buf) {
+            Ok(text) => column.push_value(text),
+            Err(_) => column.push_value(String::from_utf8_lossy(buf)),
+        }
     }
+    Utf8ViewArray::from(column).boxed()
 }
 
 /// Appends `e`'s details as one JSON object to `buf` (the shape docs/parquet-schema.md gives);

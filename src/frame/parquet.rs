@@ -7,7 +7,7 @@
 //! writes for the same frame (same Arrow schema, same dictionary pages), at about two thirds of
 //! the CPU.
 
-use super::details::DetailsColumn;
+use super::details::details_column;
 use super::FrameError;
 use crate::event::{flags, Event, Interner, Outcome, Sym};
 use polars::prelude::{PlSmallStr, PolarsError, PolarsResult};
@@ -113,7 +113,7 @@ impl Column {
         matches!(self, Column::RecordId | Column::Details)
     }
 
-    /// This column of `events`, with the encoding to write it in. `dict` and `details` are
+    /// This column of `events`, with the encoding to write it in. `dict` and `buf` are
     /// scratch space kept between chunks.
     fn build(
         self,
@@ -121,7 +121,7 @@ impl Column {
         interner: &Interner,
         files: &[String],
         dict: &mut Dictionary,
-        details: &mut DetailsColumn,
+        buf: &mut Vec<u8>,
     ) -> (Box<dyn Array>, Encoding) {
         let n = events.len();
         // Primitive columns: polars' writer tries a dictionary when the values' range is small.
@@ -177,7 +177,7 @@ impl Column {
                 (BooleanArray::from_slice(values).boxed(), Encoding::Plain)
             }
             Column::RecordId => (record_id_column(events, interner), Encoding::Plain),
-            Column::Details => (details.build(events, interner), Encoding::Plain),
+            Column::Details => (details_column(events, interner, buf), Encoding::Plain),
         }
     }
 }
@@ -272,17 +272,17 @@ struct Chunk {
     arrays: Vec<(Box<dyn Array>, Encoding)>,
 }
 
-/// Builds the arrays of one chunk; `dict` and `details` keep their scratch space between chunks.
+/// Builds the arrays of one chunk; `dict` and `buf` are scratch space kept between chunks.
 fn chunk_arrays(
     events: &[Event],
     interner: &Interner,
     files: &[String],
     dict: &mut Dictionary,
-    details: &mut DetailsColumn,
+    buf: &mut Vec<u8>,
 ) -> Chunk {
     let arrays = COLUMNS
         .iter()
-        .map(|&(_, column)| column.build(events, interner, files, dict, details))
+        .map(|&(_, column)| column.build(events, interner, files, dict, buf))
         .collect();
     Chunk {
         rows: events.len(),
@@ -360,12 +360,12 @@ pub fn write_events_parquet<W: std::io::Write>(
         let builder = std::thread::Builder::new()
             .name("mailsleuth-frames".into())
             .spawn_scoped(scope, move || {
-                let (mut dict, mut details) = (Dictionary::default(), DetailsColumn::default());
+                let (mut dict, mut buf) = (Dictionary::default(), Vec::new());
                 for chunk in events.chunks(PARQUET_BATCH) {
                     while let Ok(written) = done_rx.try_recv() {
                         drop(written);
                     }
-                    let arrays = chunk_arrays(chunk, interner, files, &mut dict, &mut details);
+                    let arrays = chunk_arrays(chunk, interner, files, &mut dict, &mut buf);
                     // A send fails only when the writer stopped on an error of its own.
                     if tx.send(arrays).is_err() {
                         break;
@@ -379,9 +379,9 @@ pub fn write_events_parquet<W: std::io::Write>(
             }
         } else {
             // No second thread to be had: build each chunk here.
-            let (mut dict, mut details) = (Dictionary::default(), DetailsColumn::default());
+            let (mut dict, mut buf) = (Dictionary::default(), Vec::new());
             for chunk in events.chunks(PARQUET_BATCH) {
-                let arrays = chunk_arrays(chunk, interner, files, &mut dict, &mut details);
+                let arrays = chunk_arrays(chunk, interner, files, &mut dict, &mut buf);
                 write_chunk(&mut file, &fields, &arrays)?;
             }
         }

@@ -45,10 +45,9 @@ pub fn read_record(
         let (end, more) = if data.get(pos) == Some(&b'"') {
             read_quoted(data, pos + 1, rec, scratch)
         } else {
-            let end =
-                memchr::memchr3(b',', b'\r', b'\n', &data[pos..]).map_or(data.len(), |o| pos + o);
+            let end = field_end(data, pos);
             rec.push_field(&data[pos..end]);
-            (end, end < data.len() && data[end] == b',')
+            (end, data.get(end) == Some(&b','))
         };
         if !more {
             // `end` is a line end (stepped over) or the end of `data`.
@@ -76,28 +75,23 @@ fn read_quoted(
     };
     scratch.clear();
     quoted::unescape(text, scratch);
-    let Some(after) = closed_at else {
-        rec.push_field(scratch);
-        return (data.len(), false);
-    };
-    match data[after] {
-        b',' => {
-            rec.push_field(scratch);
-            (after, true)
-        }
-        b'\r' | b'\n' => {
-            rec.push_field(scratch);
-            (after, false)
-        }
-        _ => {
-            // Text after the closing quote belongs to the field, quotes and all.
-            let end = memchr::memchr3(b',', b'\r', b'\n', &data[after..])
-                .map_or(data.len(), |o| after + o);
+    let end = match closed_at {
+        None => data.len(),
+        Some(after) => {
+            // Text after the closing quote belongs to the field, quotes and all (none when a
+            // comma or line end follows at once).
+            let end = field_end(data, after);
             scratch.extend_from_slice(&data[after..end]);
-            rec.push_field(scratch);
-            (end, end < data.len() && data[end] == b',')
+            end
         }
-    }
+    };
+    rec.push_field(scratch);
+    (end, data.get(end) == Some(&b','))
+}
+
+/// Where the unquoted text from `from` ends: the next comma or line end, or `data.len()`.
+fn field_end(data: &[u8], from: usize) -> usize {
+    memchr::memchr3(b',', b'\r', b'\n', &data[from..]).map_or(data.len(), |o| from + o)
 }
 
 #[cfg(test)]

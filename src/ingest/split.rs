@@ -264,8 +264,14 @@ impl<R: Read> CsvSplitter<R> {
 
     /// Removes `n` bytes from the front of the buffer, keeping line numbers right.
     fn drop_front(&mut self, n: usize) {
-        self.line += memchr::memchr_iter(b'\n', &self.buf[..n]).count() as u64;
+        self.forget_front(n);
         self.buf.drain(..n);
+    }
+
+    /// Counts the lines of `buf[..n]` and moves the scan's offsets back by `n`, for the bytes
+    /// about to leave the front of the buffer.
+    fn forget_front(&mut self, n: usize) {
+        self.line += memchr::memchr_iter(b'\n', &self.buf[..n]).count() as u64;
         self.scanned -= n;
         self.rec_start = self.rec_start.saturating_sub(n);
     }
@@ -275,14 +281,12 @@ impl<R: Read> CsvSplitter<R> {
     /// neither copied nor moved.
     fn take_batch(&mut self, end: usize) -> CsvBatch {
         let first_line = self.line;
-        self.line += memchr::memchr_iter(b'\n', &self.buf[..end]).count() as u64;
+        self.forget_front(end);
         let mut rest = self.spares.take();
         rest.reserve(self.buf.capacity().max(READ_BLOCK * 2));
         rest.extend_from_slice(&self.buf[end..]);
         let mut data = std::mem::replace(&mut self.buf, rest);
         data.truncate(end);
-        self.scanned -= end;
-        self.rec_start = self.rec_start.saturating_sub(end);
         CsvBatch { data, first_line }
     }
 
