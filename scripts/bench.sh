@@ -20,7 +20,12 @@
 # Needs: cargo, python3 (with venv) for DuckDB, and GNU time at /usr/bin/time (the shell
 # builtin `time` has no peak RSS). On Debian/Ubuntu: `apt-get install -y time`.
 # Environment: BENCH_DIR, SEED (generator seed, default 1), THREADS (passed as --threads to
-# mailsleuth when set), PARSE_FLOOR_CMD (see below).
+# mailsleuth when set), SHAPES (passed as --shapes to the generator when set, e.g.
+# SHAPES=purview for a data set that is one UAL CSV of the full size; its folders are named
+# data-SIZE-purview…), PARSE_FLOOR_CMD (see below).
+# Every command starts with its input in the page cache (read once just before): the data sets
+# of several sizes do not all stay cached in 24 GB, and a command that read part of its input
+# from disk paid for it in CPU (the kernel's copies) as well as in time.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +36,9 @@ if [ "$#" -gt 0 ]; then SIZES=("$@"); else SIZES=(100MB 1GB 4GB); fi
 BIN="$ROOT/target/release/mailsleuth"
 GEN="$ROOT/target/release/examples/gen_large"
 FLOOR="$ROOT/target/release/examples/parse_floor"
+GEN_ARGS=()
+SUFFIX=""
+if [ -n "${SHAPES:-}" ]; then GEN_ARGS=(--shapes "$SHAPES"); SUFFIX="-${SHAPES//,/-}"; fi
 THREAD_ARGS=()
 if [ -n "${THREADS:-}" ]; then THREAD_ARGS=(--threads "$THREADS"); fi
 
@@ -121,6 +129,9 @@ measure() {
     RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 * 1024 / 1e6 }' "$tf")
 }
 
+# Reads a file or a folder's files once, so the next command finds them in the page cache.
+warm() { find "$1" -type f -exec cat {} + >/dev/null; }
+
 summary_field() { # summary_field DIR KEY(shape or all) COLUMN(3=records, 4=bytes)
     awk -F'\t' -v k="$2" -v c="$3" '$2 == k { print $c }' "$1/.gen_large-summary.tsv"
 }
@@ -133,21 +144,21 @@ ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |"); }
 
 for SIZE in "${SIZES[@]}"; do
-    DATA="$BENCH_DIR/data-$SIZE"
-    OUT="$BENCH_DIR/out-$SIZE"
-    LOGS="$BENCH_DIR/logs-$SIZE"
+    DATA="$BENCH_DIR/data-$SIZE$SUFFIX"
+    OUT="$BENCH_DIR/out-$SIZE$SUFFIX"
+    LOGS="$BENCH_DIR/logs-$SIZE$SUFFIX"
     mkdir -p "$LOGS"
     if [ -f "$DATA/.gen_large-summary.tsv" ]; then
         echo "== $SIZE: data set present in $DATA (skipping generation)" >&2
     else
         echo "== $SIZE: generating into $DATA" >&2
         rm -rf "$DATA.partial"
-        measure "$LOGS/gen.log" "$GEN" --size "$SIZE" --seed "$SEED" --out "$DATA.partial"
+        measure "$LOGS/gen.log" "$GEN" --size "$SIZE" --seed "$SEED" "${GEN_ARGS[@]}" --out "$DATA.partial"
         if [ "$RC" -ne 0 ]; then cat "$LOGS/gen.log" >&2; exit 1; fi
         mv "$DATA.partial" "$DATA"
         GEN_BYTES=$(summary_field "$DATA" all 4)
         GEN_RECS=$(summary_field "$DATA" all 3)
-        row "$SIZE" "$(rate "$GEN_BYTES" 1000000)" "gen_large (generate)" "$WALL" \
+        row "$SIZE$SUFFIX" "$(rate "$GEN_BYTES" 1000000)" "gen_large (generate)" "$WALL" \
             "$(rate "$GEN_BYTES" "$(awk -v w="$WALL" 'BEGIN{print w*1000000}')")" \
             "$(rate0 "$GEN_RECS" "$WALL")" "$RSS" "" ""
     fi
@@ -159,37 +170,42 @@ for SIZE in "${SIZES[@]}"; do
     PV_RECS=$(summary_field "$DATA" purview 3)
 
     echo "== $SIZE: mailsleuth analyze" >&2
+    warm "$DATA"
     measure "$LOGS/analyze.log" "$BIN" "${THREAD_ARGS[@]}" analyze "$DATA" --out "$OUT" --force --quiet
     A_WALL=$WALL A_RSS=$RSS A_RC=$RC
     echo "== $SIZE: parse floor: $PARSE_FLOOR_CMD" >&2
     # shellcheck disable=SC2086 # the command is a word list on purpose
+    warm "$DATA"
     measure "$LOGS/parse-floor.log" $PARSE_FLOOR_CMD "$DATA"
     P_WALL=$WALL P_RSS=$RSS P_RC=$RC
     echo "== $SIZE: mailsleuth analyze on the Purview CSV alone" >&2
+    warm "$PV_PATH"
     measure "$LOGS/analyze-purview.log" "$BIN" "${THREAD_ARGS[@]}" analyze "$PV_PATH" --out "$OUT-purview" --force --quiet
     AP_WALL=$WALL AP_RSS=$RSS AP_RC=$RC
     echo "== $SIZE: parse_floor (csv + serde_json::Value) on the Purview CSV" >&2
+    warm "$PV_PATH"
     measure "$LOGS/parse-floor-purview.log" "$FLOOR" "$PV_PATH"
     F_WALL=$WALL F_RSS=$RSS F_RC=$RC
     echo "== $SIZE: duckdb $DUCKDB_VERSION on the Purview CSV" >&2
+    warm "$PV_PATH"
     measure "$LOGS/duckdb.log" "$PY" "$DUCK_PY" "$PV_PATH"
     D_WALL=$WALL D_RSS=$RSS D_RC=$RC
     grep -m1 '^groups=' "$LOGS/duckdb.log" >&2 || true
 
     status() { case "$1" in 0) echo "";; 1) echo " (exit 1: partial)";; *) echo " (FAILED: exit $1)";; esac; }
     MBPS() { awk -v b="$1" -v w="$2" 'BEGIN { if (w > 0) printf "%.1f", b / 1e6 / w; else print "–" }'; }
-    row "$SIZE" "$IN_MB" "mailsleuth analyze$(status "$A_RC")" "$A_WALL" "$(MBPS "$IN_BYTES" "$A_WALL")" \
+    row "$SIZE$SUFFIX" "$IN_MB" "mailsleuth analyze$(status "$A_RC")" "$A_WALL" "$(MBPS "$IN_BYTES" "$A_WALL")" \
         "$(rate0 "$IN_RECS" "$A_WALL")" "$A_RSS" "analyze/parse-floor $(ratio "$A_WALL" "$P_WALL")" \
         "$(ratio "$A_RSS" "$P_RSS")"
-    row "$SIZE" "$IN_MB" "parse floor: ${PARSE_FLOOR_CMD##*/} DIR$(status "$P_RC")" "$P_WALL" \
+    row "$SIZE$SUFFIX" "$IN_MB" "parse floor: ${PARSE_FLOOR_CMD##*/} DIR$(status "$P_RC")" "$P_WALL" \
         "$(MBPS "$IN_BYTES" "$P_WALL")" "$(rate0 "$IN_RECS" "$P_WALL")" "$P_RSS" "" ""
     PV_MB=$(rate "$PV_BYTES" 1000000)
-    row "$SIZE" "$PV_MB" "Purview CSV: mailsleuth analyze$(status "$AP_RC")" "$AP_WALL" \
+    row "$SIZE$SUFFIX" "$PV_MB" "Purview CSV: mailsleuth analyze$(status "$AP_RC")" "$AP_WALL" \
         "$(MBPS "$PV_BYTES" "$AP_WALL")" "$(rate0 "$PV_RECS" "$AP_WALL")" "$AP_RSS" \
         "analyze/parse_floor $(ratio "$AP_WALL" "$F_WALL")" "$(ratio "$AP_RSS" "$F_RSS")"
-    row "$SIZE" "$PV_MB" "Purview CSV: parse_floor (csv + serde_json::Value)$(status "$F_RC")" "$F_WALL" \
+    row "$SIZE$SUFFIX" "$PV_MB" "Purview CSV: parse_floor (csv + serde_json::Value)$(status "$F_RC")" "$F_WALL" \
         "$(MBPS "$PV_BYTES" "$F_WALL")" "$(rate0 "$PV_RECS" "$F_WALL")" "$F_RSS" "" ""
-    row "$SIZE" "$PV_MB" "Purview CSV: duckdb $DUCKDB_VERSION read_csv+json_extract_string+GROUP BY$(status "$D_RC")" \
+    row "$SIZE$SUFFIX" "$PV_MB" "Purview CSV: duckdb $DUCKDB_VERSION read_csv+json_extract_string+GROUP BY$(status "$D_RC")" \
         "$D_WALL" "$(MBPS "$PV_BYTES" "$D_WALL")" "$(rate0 "$PV_RECS" "$D_WALL")" "$D_RSS" \
         "duckdb/analyze $(ratio "$D_WALL" "$AP_WALL")" "$(ratio "$D_RSS" "$AP_RSS")"
 done
