@@ -244,6 +244,10 @@ pub fn read_file(
     let mut skips = SkipLog::new(&report.path, options.skip_examples);
     // A compressed file's size says nothing of its records' count.
     let room = room.filter(|_| !opened.gzip);
+    let options = &IngestOptions {
+        limits: options.limits.for_file(file.size, opened.gzip),
+        ..options.clone()
+    };
     let outcome = match detection {
         Detection {
             parser: Some(parser),

@@ -38,6 +38,38 @@ pub struct SplitSkip {
 
 const READ_BLOCK: usize = 256 * 1024;
 
+/// The smallest batch [`Limits::for_file`] picks.
+const MIN_BATCH: usize = 64 * 1024;
+
+/// A file gets batches of about this fraction of its size, up to [`Limits::batch_bytes`].
+const BATCHES_PER_FILE: u64 = 256;
+
+impl Limits {
+    /// These limits for one file of `bytes` on disk (`compressed`: gzip, whose size on disk
+    /// says nothing of the text's).
+    ///
+    /// A small file gets smaller batches, down to 64 KiB: ingest keeps two rounds of
+    /// batches in memory whatever the file's size (32 MiB with 1 MiB batches on two cores), so
+    /// on a 100 MB export they were half of the run's peak memory. A file of 256 MB or more
+    /// keeps the full size.
+    pub fn for_file(self, bytes: u64, compressed: bool) -> Limits {
+        if compressed {
+            return self;
+        }
+        let scaled = usize::try_from(bytes / BATCHES_PER_FILE).unwrap_or(usize::MAX);
+        Limits {
+            batch_bytes: scaled.max(MIN_BATCH).min(self.batch_bytes),
+            ..self
+        }
+    }
+
+    /// Bytes read from the input at a time: a quarter batch, at most [`READ_BLOCK`] (each read
+    /// zero-fills its room first, so a block much larger than a batch only added memory).
+    fn read_block(self) -> usize {
+        (self.batch_bytes / 4).clamp(4096, READ_BLOCK)
+    }
+}
+
 /// Batch buffers a splitter keeps for reuse (see [`Splitter::recycle`]): two rounds' worth on
 /// this machine's pool, more than a round ever hands back at once.
 const SPARE_BUFFERS: usize = 32;
@@ -172,7 +204,7 @@ impl<R: Read> CsvSplitter<R> {
         CsvSplitter {
             reader,
             limits,
-            buf: Vec::with_capacity(READ_BLOCK * 2),
+            buf: Vec::with_capacity(limits.read_block() * 2),
             scanned: 0,
             rec_start: 0,
             state: CsvState::FieldStart,
@@ -283,7 +315,7 @@ impl<R: Read> CsvSplitter<R> {
         let first_line = self.line;
         self.forget_front(end);
         let mut rest = self.spares.take();
-        rest.reserve(self.buf.capacity().max(READ_BLOCK * 2));
+        rest.reserve(self.buf.capacity().max(self.limits.read_block() * 2));
         rest.extend_from_slice(&self.buf[end..]);
         let mut data = std::mem::replace(&mut self.buf, rest);
         data.truncate(end);
@@ -371,7 +403,7 @@ impl<R: Read> CsvSplitter<R> {
 
     fn fill(&mut self) -> io::Result<()> {
         let old = self.buf.len();
-        self.buf.resize(old + READ_BLOCK, 0);
+        self.buf.resize(old + self.limits.read_block(), 0);
         let n = loop {
             match self.reader.read(&mut self.buf[old..]) {
                 Ok(n) => break n,
@@ -533,7 +565,7 @@ impl<R: Read> JsonSplitter<R> {
             reader,
             limits,
             max_depth: 512,
-            buf: Vec::with_capacity(READ_BLOCK * 2),
+            buf: Vec::with_capacity(limits.read_block() * 2),
             scanned: 0,
             line: 1,
             eof: false,
@@ -621,7 +653,7 @@ impl<R: Read> JsonSplitter<R> {
 
     fn fill(&mut self) -> io::Result<()> {
         let old = self.buf.len();
-        self.buf.resize(old + READ_BLOCK, 0);
+        self.buf.resize(old + self.limits.read_block(), 0);
         let n = loop {
             match self.reader.read(&mut self.buf[old..]) {
                 Ok(n) => break n,
@@ -876,6 +908,32 @@ pub fn remove_trailing_commas(text: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_shrink_with_the_file_but_not_below_a_floor_or_above_the_limit() {
+        let limits = Limits::default();
+        let full = limits.batch_bytes;
+        let at = |bytes: u64, gzip| limits.for_file(bytes, gzip).batch_bytes;
+        assert_eq!(at(1_000, false), MIN_BATCH);
+        assert_eq!(at(100_000_000, false), 390_625);
+        assert_eq!(at(256 * full as u64, false), full);
+        assert_eq!(at(10_000_000_000, false), full);
+        // A gzip file's size on disk says nothing of its text: full batches.
+        assert_eq!(at(1_000, true), full);
+        // A limit below the floor (tests) is kept; the record limit never changes.
+        assert_eq!(
+            small().for_file(1 << 30, false).batch_bytes,
+            small().batch_bytes
+        );
+        assert_eq!(
+            limits.for_file(1_000, false).max_record_bytes,
+            limits.max_record_bytes
+        );
+        // Reads are a quarter batch, within [4 KiB, READ_BLOCK].
+        assert_eq!(limits.read_block(), READ_BLOCK);
+        assert_eq!(limits.for_file(1_000, false).read_block(), MIN_BATCH / 4);
+        assert_eq!(small().read_block(), 4096);
+    }
 
     fn small() -> Limits {
         Limits {
