@@ -93,9 +93,12 @@ impl Sym {
 /// the normal case.
 ///
 /// Once ingest is done the table is [frozen](Interner::freeze): lookups no longer lock, and
-/// the per-worker caches of ingest are dropped.
+/// the threads' front caches are no longer used.
 #[derive(Debug)]
 pub struct Interner {
+    /// Unique among the tables of this process: which table a thread's [`FrontCache`] holds
+    /// strings of.
+    id: u64,
     /// Every distinct non-empty string once; its position is its symbol's index minus one.
     /// Append-only and readable while other threads append (`boxcar`), so resolving a symbol
     /// never takes a lock, frozen or not. The text lives in the index's arenas.
@@ -148,19 +151,11 @@ enum Index {
     Frozen(Box<[Shard]>),
 }
 
-/// The index while ingest runs, with a small front cache per rayon worker.
-///
-/// A record interns some thirty strings and nine in ten are already in the table; on a large
-/// export the table holds a million strings, so each lookup missed the CPU caches (with the
-/// shard lock, ~70 ns: a sixth of ingest). The strings that repeat (operations, prop names,
-/// UPNs, client strings) are few, and a direct-mapped cache of them per worker stays in L2
-/// and takes no shared lock.
+/// The index while ingest runs; each thread that interns has a [`FrontCache`] before it.
 #[derive(Debug)]
 struct OpenIndex {
     /// Positions in [`Interner::strings`] by the string's hash, and the strings' text.
     shards: Box<[CachePadded<Mutex<Shard>>]>,
-    /// Indexed by `rayon::current_thread_index()`; other threads go straight to `shards`.
-    caches: Box<[CachePadded<Mutex<FrontCache>>]>,
     /// The prop lists built so far, sharded like `shards` (by the list's hash), so equal
     /// lists are shared whichever worker built them.
     lists: Box<[CachePadded<Mutex<ListCache>>]>,
@@ -179,23 +174,44 @@ struct Shard {
     text: TextArena,
 }
 
-/// Slots per worker cache (a power of two): 128 KiB per worker, within L2; at 4 GB of input,
-/// 16 Ki slots took 7 % off ingest's CPU against 4 Ki, 64 Ki no more.
+/// Slots per thread's cache (a power of two): 128 KiB per thread, within L2; at 4 GB of
+/// input, 16 Ki slots took 7 % off ingest's CPU against 4 Ki, 64 Ki no more.
 const FRONT_SLOTS: usize = 16384;
 
-/// A direct-mapped cache: a string's hash picks its slot, a miss overwrites it. Bounded by
-/// construction; a string that is evicted is simply looked up in the shared index again.
-/// Empty until its worker first interns.
+/// A thread's cache of the strings it interned last, before the shared index.
 ///
+/// A record interns some thirty strings and nine in ten are already in the table; on a large
+/// export the table holds a million strings, so each lookup missed the CPU caches (with the
+/// shard lock, ~70 ns: a sixth of ingest). The strings that repeat (operations, prop names,
+/// UPNs, client strings) are few, and a direct-mapped cache of them per thread stays in L2
+/// and takes no shared lock.
+///
+/// Direct-mapped: a string's hash picks its slot, a miss overwrites it. Bounded by
+/// construction; a string that is evicted is simply looked up in the shared index again.
 /// A slot is the table's own [`ThinStr`] of the string (its text and, beside it, its
 /// symbol's position), not a copy: a miss used to allocate a `Box<str>` for the new string
 /// and free the evicted one, and a slot took 24 bytes instead of 8.
-#[derive(Debug)]
+///
+/// Thread-local, not a mutex per rayon worker in the table: locking and unlocking a worker's
+/// own uncontended mutex (two atomic operations per string) was ~30 % of `intern`'s own
+/// time, ~3 % of ingest's CPU. A thread keeps its cache (128 KiB) until it exits.
 struct FrontCache {
-    slots: Box<[Option<ThinStr>]>,
+    /// The [`Interner::id`] the slots hold strings of; 0 for none. Checked before any slot is
+    /// read, so a slot of a table that was dropped is never followed.
+    table: u64,
+    /// Empty until the thread first interns.
+    slots: Vec<Option<ThinStr>>,
 }
 
-/// Keeps each worker's cache (and each index shard) on its own cache lines, so they never
+thread_local! {
+    static FRONT: std::cell::RefCell<FrontCache> =
+        const { std::cell::RefCell::new(FrontCache { table: 0, slots: Vec::new() }) };
+}
+
+/// Numbers each [`Interner`] (from 1) for the threads' [`FrontCache`]s.
+static NEXT_TABLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Keeps each index shard (and each prop-list shard) on its own cache lines, so they never
 /// share one.
 #[derive(Debug)]
 #[repr(align(128))]
@@ -208,17 +224,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl OpenIndex {
     fn new() -> Self {
-        let workers = rayon::current_num_threads();
         OpenIndex {
             shards: (0..SHARDS)
                 .map(|_| CachePadded(Mutex::new(Shard::default())))
-                .collect(),
-            caches: (0..workers)
-                .map(|_| {
-                    CachePadded(Mutex::new(FrontCache {
-                        slots: Box::default(),
-                    }))
-                })
                 .collect(),
             lists: (0..SHARDS)
                 .map(|_| CachePadded(Mutex::new(ListCache::default())))
@@ -230,6 +238,7 @@ impl OpenIndex {
 impl Default for Interner {
     fn default() -> Self {
         Interner {
+            id: NEXT_TABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             strings: boxcar::Vec::new(),
             index: Index::Open(OpenIndex::new()),
             hasher: Hasher::default(),
@@ -244,7 +253,7 @@ impl Interner {
         Self::default()
     }
 
-    /// Makes the table read-only: lookups stop locking and ingest's caches are freed.
+    /// Makes the table read-only: lookups stop locking (and stop using the front caches).
     /// Symbols keep their meaning.
     pub fn freeze(&mut self) {
         if let Index::Open(open) = &mut self.index {
@@ -387,26 +396,27 @@ impl Interner {
                 .find(s, hash)
                 .unwrap_or_else(|| panic!("string interned after ingest froze the table: {s:?}"));
         };
-        let Some(cache) = rayon::current_thread_index().and_then(|i| open.caches.get(i)) else {
-            return self.sym_of(self.find_or_insert(open, s, hash));
-        };
         let slot = hash as usize & (FRONT_SLOTS - 1);
-        // Only this worker locks its own cache (another pool's worker with the same index
-        // could, which the mutex makes safe).
-        let mut cache = lock(&cache.0);
-        if cache.slots.is_empty() {
-            // Allocated on a worker's first use: a table that is never filled (tests) or a
-            // worker that never interns costs nothing.
-            cache.slots = vec![None; FRONT_SLOTS].into_boxed_slice();
-        }
-        if let Some(t) = cache.slots[slot] {
-            if self.text_of(t) == s {
-                return self.sym_of(t);
+        let cached = FRONT.try_with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.table != self.id {
+                // Another table's strings (or none yet): forgotten unread. Allocated on a
+                // thread's first use: a thread that never interns costs nothing.
+                cache.table = self.id;
+                cache.slots.clear();
+                cache.slots.resize(FRONT_SLOTS, None);
             }
-        }
-        let t = self.find_or_insert(open, s, hash);
-        cache.slots[slot] = Some(t);
-        self.sym_of(t)
+            if let Some(t) = cache.slots[slot] {
+                if self.text_of(t) == s {
+                    return t;
+                }
+            }
+            let t = self.find_or_insert(open, s, hash);
+            cache.slots[slot] = Some(t);
+            t
+        });
+        // Only while the thread is being torn down is its cache gone.
+        self.sym_of(cached.unwrap_or_else(|_| self.find_or_insert(open, s, hash)))
     }
 
     /// The shared, locked path of [`Interner::intern`]: the string's entry, added when new.
@@ -612,6 +622,28 @@ mod tests {
             assert_eq!(i.resolve(*s), w);
         }
         assert_eq!(i.len(), words.len());
+    }
+
+    #[test]
+    fn a_thread_interning_into_two_tables_keeps_them_apart() {
+        // One thread, two open tables, the same strings in opposite orders, turn about: each
+        // table's symbols are its own (a front cache slot of the other table would hand out
+        // the other table's position).
+        let (x, y) = (Interner::new(), Interner::new());
+        let words: Vec<String> = (0..2 * FRONT_SLOTS).map(|n| format!("s{n}")).collect();
+        for (a, b) in words.iter().zip(words.iter().rev()) {
+            x.intern(a);
+            y.intern(b);
+        }
+        for (n, w) in words.iter().enumerate() {
+            let (sx, sy) = (x.intern(w), y.intern(w));
+            assert_eq!((x.resolve(sx), y.resolve(sy)), (w.as_str(), w.as_str()));
+            assert_eq!(sx.index() as usize, n + 1);
+            assert_eq!(sy.index() as usize, words.len() - n);
+        }
+        let z = Interner::new();
+        assert_eq!(z.get("s0"), None);
+        assert_eq!(z.intern("s1").index(), 1);
     }
 
     #[test]
