@@ -38,9 +38,10 @@
 //! ANSI, where the UTF-8 bytes of some characters decode to typographic quotes.
 
 use crate::analysis::Analysis;
+use crate::analyze::sending::recipients_of;
 use crate::analyze::{Ctx, Finding, Severity};
 use crate::correlate::{message_id_key, AccountVerdict, Verdict};
-use crate::event::{SourceKind, Timestamp};
+use crate::event::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -1613,28 +1614,19 @@ impl<'a> Planner<'a> {
         {
             return;
         }
-        // Recipients per message, from the message trace.
-        let mut rcpts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        if !msgs.is_empty() {
-            for e in ctx
-                .events
-                .iter()
-                .filter(|e| e.source == SourceKind::MessageTrace)
-            {
-                for item in e.items() {
-                    let Some(id) = item.internet_message_id(ctx.interner) else {
-                        continue;
-                    };
-                    let key = message_id_key(id);
-                    if msgs.iter().any(|m| m.key == key) {
-                        let r = ctx.s(e.mailbox);
-                        if !r.is_empty() {
-                            rcpts.entry(key).or_default().insert(r.to_ascii_lowercase());
-                        }
-                    }
-                }
-            }
-        }
+        // Recipients per message, from the message trace through the index the rules share
+        // (scanning every event for the trace's rows took ~2 % of the CPU after ingest on a
+        // large export).
+        let rcpts: BTreeMap<&str, BTreeSet<String>> = msgs
+            .iter()
+            .map(|m| {
+                let to = recipients_of(ctx, &m.id);
+                (
+                    m.key.as_str(),
+                    to.into_iter().map(str::to_ascii_lowercase).collect(),
+                )
+            })
+            .collect();
         let send_events: HashSet<u32> = msgs.iter().map(|m| m.event).collect();
         let mut ids: Vec<String> =
             a.fs.iter()
@@ -1729,7 +1721,7 @@ impl<'a> Planner<'a> {
             .iter()
             .filter(|m| {
                 rcpts
-                    .get(&m.key)
+                    .get(m.key.as_str())
                     .is_some_and(|r| r.iter().any(|x| internal.contains(x)))
             })
             .collect();
