@@ -390,14 +390,6 @@ fn judge(ctx: &Ctx<'_>, account: &str, own: &[&Finding], fp: Option<&Footprint>)
     }
 }
 
-/// Normalises a Message-ID for joining: trimmed, angle brackets removed, lower-case.
-pub fn message_id_key(id: &str) -> String {
-    id.trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .to_ascii_lowercase()
-}
-
 fn blast_radius(ctx: &Ctx<'_>, verdicts: &mut [AccountVerdict]) {
     // The attacker's IPs and sessions are a handful: sorted symbol numbers, searched without
     // hashing, since every event of every other account is checked against them.
