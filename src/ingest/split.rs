@@ -70,6 +70,25 @@ impl Limits {
     }
 }
 
+/// Appends up to `block` bytes read from `reader` to `buf` (a read interrupted by a signal is
+/// retried); true at the end of the input. Shared by both splitters.
+fn read_block<R: Read>(reader: &mut R, buf: &mut Vec<u8>, block: usize) -> io::Result<bool> {
+    let old = buf.len();
+    buf.resize(old + block, 0);
+    let n = loop {
+        match reader.read(&mut buf[old..]) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                buf.truncate(old);
+                return Err(e);
+            }
+        }
+    };
+    buf.truncate(old + n);
+    Ok(n == 0)
+}
+
 /// Batch buffers a splitter keeps for reuse (see [`Splitter::recycle`]): two rounds' worth on
 /// this machine's pool, more than a round ever hands back at once.
 const SPARE_BUFFERS: usize = 32;
@@ -402,20 +421,7 @@ impl<R: Read> CsvSplitter<R> {
     }
 
     fn fill(&mut self) -> io::Result<()> {
-        let old = self.buf.len();
-        self.buf.resize(old + self.limits.read_block(), 0);
-        let n = loop {
-            match self.reader.read(&mut self.buf[old..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
-            }
-        };
-        self.buf.truncate(old + n);
-        if n == 0 {
+        if read_block(&mut self.reader, &mut self.buf, self.limits.read_block())? {
             self.eof = true;
         }
         Ok(())
@@ -652,20 +658,7 @@ impl<R: Read> JsonSplitter<R> {
     }
 
     fn fill(&mut self) -> io::Result<()> {
-        let old = self.buf.len();
-        self.buf.resize(old + self.limits.read_block(), 0);
-        let n = loop {
-            match self.reader.read(&mut self.buf[old..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
-            }
-        };
-        self.buf.truncate(old + n);
-        if n == 0 {
+        if read_block(&mut self.reader, &mut self.buf, self.limits.read_block())? {
             self.eof = true;
         }
         Ok(())
