@@ -124,18 +124,18 @@ impl OutputDir {
 
     /// Opens a file in the staging folder for streaming writes; close it with
     /// [`OutputDir::finish`], which syncs it before [`OutputDir::commit`] renames it into place.
-    pub fn create(&self, name: &str) -> Result<io::BufWriter<fs::File>, OutputError> {
+    pub fn create(&self, name: &str) -> Result<io::BufWriter<StagedFile>, OutputError> {
         let path = self.staging.join(name);
         let f = fs::File::create(&path).map_err(io_err(&path))?;
-        Ok(io::BufWriter::new(f))
+        Ok(io::BufWriter::new(StagedFile::new(f)))
     }
 
     /// Flushes a file opened with [`OutputDir::create`] and syncs it to disk, as
     /// [`OutputDir::write`] does for the outputs written whole.
-    pub fn finish(&self, name: &str, w: io::BufWriter<fs::File>) -> Result<(), OutputError> {
+    pub fn finish(&self, name: &str, w: io::BufWriter<StagedFile>) -> Result<(), OutputError> {
         let path = self.staging.join(name);
         let f = w.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
-        f.sync_all().map_err(io_err(&path))
+        f.file.sync_all().map_err(io_err(&path))
     }
 
     /// Moves the outputs into place. The old run's files (only present with `--force`) are
@@ -169,6 +169,82 @@ impl OutputDir {
     }
 }
 
+/// An output file written as a stream, which asks the system to start writing each
+/// [`StagedFile::STEP`] of it to disk as soon as it is written.
+///
+/// Every output is synced before it is renamed into place ([`OutputDir::finish`]); without
+/// this the sync of the Parquet export (a gigabyte at 10 GB of input) waited for all of it at
+/// the end, 0.5–1.5 s on the run's last thread with the other core idle. Now the disk writes
+/// while the run computes and the sync waits for the last step only. On systems other than
+/// Linux the sync at the end does it all, as before.
+pub struct StagedFile {
+    file: fs::File,
+    /// Bytes between two starts of writeback ([`StagedFile::STEP`] but in tests).
+    step: u64,
+    /// Bytes written so far.
+    written: u64,
+    /// Bytes whose writing to disk was started.
+    started: u64,
+}
+
+impl StagedFile {
+    /// Bytes between two starts of writeback.
+    const STEP: u64 = 32 << 20;
+
+    fn new(file: fs::File) -> StagedFile {
+        StagedFile {
+            file,
+            step: Self::STEP,
+            written: 0,
+            started: 0,
+        }
+    }
+
+    /// Starts writing the bytes since the last start to disk, without waiting. A hint: an
+    /// error here surfaces, if it is real, in the sync at the end.
+    #[cfg(target_os = "linux")]
+    fn start_writeback(&mut self) {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (
+            i64::try_from(self.started),
+            i64::try_from(self.written - self.started),
+        ) else {
+            return;
+        };
+        // SAFETY: sync_file_range reads no memory of ours; it takes the descriptor of a file
+        // this struct owns and keeps open, and a byte range of it.
+        unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                offset,
+                len,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+        self.started = self.written;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start_writeback(&mut self) {
+        self.started = self.written;
+    }
+}
+
+impl Write for StagedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= self.step {
+            self.start_writeback();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Syncs a folder's entries (the renames into it) to disk. Only Unix can open a folder as a
 /// file to sync it; elsewhere the file system orders it.
 fn sync_dir(dir: &Path) -> Result<(), OutputError> {
@@ -194,6 +270,25 @@ impl Drop for OutputDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_streamed_output_starts_writeback_each_step_and_keeps_every_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.bin");
+        let mut f = StagedFile::new(fs::File::create(&path).unwrap());
+        f.step = 16;
+        let chunks: Vec<Vec<u8>> = (0u8..5).map(|i| vec![b'a' + i; 10]).collect();
+        let mut starts = Vec::new();
+        for c in &chunks {
+            f.write_all(c).unwrap();
+            starts.push(f.started);
+        }
+        // Started once 16 bytes were waiting: after 20 bytes, and again after 40.
+        assert_eq!(starts, [0, 20, 20, 40, 40]);
+        f.flush().unwrap();
+        f.file.sync_all().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), chunks.concat());
+    }
 
     #[test]
     fn refuses_input_folders_and_existing_output_without_force() {
