@@ -105,15 +105,30 @@ pub fn run_with<R: Send>(
             .name("mailsleuth-beside".into())
             .spawn_scoped(scope, || beside(&ingest))
             .expect("spawning a thread");
-        let tenant = Tenant::infer(&ingest.events, &ingest.interner, &options.org_domains);
-        // polars runs here, outside any rayon par_iter: it schedules its own pool.
-        let agg = frame::aggregate(&ingest.events, &ingest.interner, |e| {
-            analyze::is_credential_failure(e, &ingest.interner)
+        // Three passes over every event, independent of each other: the own domains and the
+        // rules' index by operation on rayon's pool while this thread builds the aggregates
+        // (one after the other they were 0.7 s at 4 GB with a core idle beside the export).
+        let (mut tenant, mut index) = (None, None);
+        let agg = rayon::in_place_scope(|pool| {
+            pool.spawn(|_| {
+                tenant = Some(Tenant::infer(
+                    &ingest.events,
+                    &ingest.interner,
+                    &options.org_domains,
+                ))
+            });
+            pool.spawn(|_| index = Some(EventIndex::new(&ingest.interner, &ingest.events)));
+            // polars runs on this thread, which is not one of rayon's: it schedules its own
+            // pool.
+            frame::aggregate(&ingest.events, &ingest.interner, |e| {
+                analyze::is_credential_failure(e, &ingest.interner)
+            })
         })?;
+        let tenant = tenant.expect("the scope ran its tasks");
+        let index = index.expect("the scope ran its tasks");
         timings.record("prepare", t);
 
         let t = Instant::now();
-        let index = EventIndex::new(&ingest.interner, &ingest.events);
         let ctx = Ctx::with_index(
             &ingest.interner,
             &ingest.events,
