@@ -1712,7 +1712,7 @@ impl<'a> Planner<'a> {
                 // ingest on a large export).
                 recipients_of(&self.ctx, &m.id)
                     .iter()
-                    .any(|x| internal.contains(&x.to_ascii_lowercase()))
+                    .any(|x| internal.iter().any(|i| i.eq_ignore_ascii_case(x)))
             })
             .collect();
         let (start, end) = match (phishing.first(), phishing.last()) {
